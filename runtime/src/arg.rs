@@ -1,0 +1,310 @@
+//! Arguments that `ulog!` accepts, and how their bytes go into a ring.
+//!
+//! Each argument is copied in the encoding of `ulog_schema::record`, so the backend moves the
+//! bytes to the file unchanged.
+
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
+
+use ulog_schema::record::STR_LEN_PREFIX;
+use ulog_schema::ArgKind;
+
+/// Writes one record's bytes into the free space of a ring, which may wrap around its end and
+/// so come in two slices.
+pub struct RecordWriter<'a> {
+    first: &'a mut [MaybeUninit<u8>],
+    second: &'a mut [MaybeUninit<u8>],
+    /// Bytes written so far; at most `first.len() + second.len()`.
+    position: usize,
+}
+
+impl<'a> RecordWriter<'a> {
+    pub(crate) fn new(first: &'a mut [MaybeUninit<u8>], second: &'a mut [MaybeUninit<u8>]) -> Self {
+        RecordWriter {
+            first,
+            second,
+            position: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.position
+    }
+
+    /// Appends `bytes`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `bytes` does not fit in the space reserved for the record, which means an
+    /// [`Arg::encoded_len`] disagrees with its [`Arg::encode`].
+    #[inline(always)]
+    pub fn put(&mut self, bytes: &[u8]) {
+        let start = self.position;
+        let end = start + bytes.len();
+        let split = self.first.len();
+        if end <= split {
+            copy_into(&mut self.first[start..end], bytes);
+        } else if start >= split {
+            copy_into(&mut self.second[start - split..end - split], bytes);
+        } else {
+            let (head, tail) = bytes.split_at(split - start);
+            copy_into(&mut self.first[start..], head);
+            copy_into(&mut self.second[..tail.len()], tail);
+        }
+        self.position = end;
+    }
+}
+
+#[inline(always)]
+fn copy_into(destination: &mut [MaybeUninit<u8>], source: &[u8]) {
+    assert_eq!(destination.len(), source.len());
+    // SAFETY: both slices are `source.len()` bytes long, as asserted above; `MaybeUninit<u8>`
+    // has the layout of `u8`; and a `&mut` slice cannot overlap a `&` slice.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            source.as_ptr(),
+            destination.as_mut_ptr().cast::<u8>(),
+            source.len(),
+        );
+    }
+}
+
+/// A value that `ulog!` can log: its kind, and how to copy its bytes.
+///
+/// Implemented for every integer type up to 128 bits, `f32`, `f64`, `bool`, `char`, `str`,
+/// `String`, `Cow<str>`, and references to any of them.
+pub trait Arg {
+    /// How the decoder reads the bytes.
+    const KIND: ArgKind;
+
+    /// Bytes [`Arg::encode`] writes.
+    fn encoded_len(&self) -> usize;
+
+    /// Copies the value's bytes.
+    fn encode(&self, out: &mut RecordWriter<'_>);
+}
+
+macro_rules! fixed_size_arg {
+    ($($ty:ty => $kind:ident as $wire:ty),* $(,)?) => {$(
+        impl Arg for $ty {
+            const KIND: ArgKind = ArgKind::$kind;
+
+            #[inline(always)]
+            fn encoded_len(&self) -> usize {
+                size_of::<$wire>()
+            }
+
+            #[inline(always)]
+            fn encode(&self, out: &mut RecordWriter<'_>) {
+                out.put(&(*self as $wire).to_le_bytes());
+            }
+        }
+    )*};
+}
+
+fixed_size_arg! {
+    u8 => U8 as u8,
+    u16 => U16 as u16,
+    u32 => U32 as u32,
+    u64 => U64 as u64,
+    usize => U64 as u64,
+    u128 => U128 as u128,
+    i8 => I8 as i8,
+    i16 => I16 as i16,
+    i32 => I32 as i32,
+    i64 => I64 as i64,
+    isize => I64 as i64,
+    i128 => I128 as i128,
+    f32 => F32 as f32,
+    f64 => F64 as f64,
+}
+
+impl Arg for bool {
+    const KIND: ArgKind = ArgKind::Bool;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        1
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        out.put(&[u8::from(*self)]);
+    }
+}
+
+impl Arg for char {
+    const KIND: ArgKind = ArgKind::Char;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        4
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        out.put(&u32::from(*self).to_le_bytes());
+    }
+}
+
+impl Arg for str {
+    const KIND: ArgKind = ArgKind::Str;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        STR_LEN_PREFIX + self.len()
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        // Rings are smaller than 4 GiB, so a longer string is dropped before it gets here.
+        out.put(&(self.len() as u32).to_le_bytes());
+        out.put(self.as_bytes());
+    }
+}
+
+impl Arg for String {
+    const KIND: ArgKind = ArgKind::Str;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        self.as_str().encoded_len()
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        self.as_str().encode(out);
+    }
+}
+
+impl Arg for Cow<'_, str> {
+    const KIND: ArgKind = ArgKind::Str;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        self.as_ref().encoded_len()
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        self.as_ref().encode(out);
+    }
+}
+
+impl<T: Arg + ?Sized> Arg for &T {
+    const KIND: ArgKind = T::KIND;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        (**self).encode(out);
+    }
+}
+
+impl<T: Arg + ?Sized> Arg for &mut T {
+    const KIND: ArgKind = T::KIND;
+
+    #[inline(always)]
+    fn encoded_len(&self) -> usize {
+        (**self).encoded_len()
+    }
+
+    #[inline(always)]
+    fn encode(&self, out: &mut RecordWriter<'_>) {
+        (**self).encode(out);
+    }
+}
+
+/// Arguments that the integer specs `x`, `X`, `o` and `b` accept.
+#[diagnostic::on_unimplemented(
+    message = "the spec `<:x>`, `<:X>`, `<:o>` or `<:b>` needs an integer argument, and `{Self}` is not an integer",
+    label = "not an integer",
+    note = "use `<>` or `<:?>` for this argument, or convert it to an integer first"
+)]
+pub trait IntegerSpecArg {}
+
+/// Arguments that the exponent specs `e` and `E` accept.
+#[diagnostic::on_unimplemented(
+    message = "the spec `<:e>` or `<:E>` needs a numeric argument, and `{Self}` is not a number",
+    label = "not a number",
+    note = "use `<>` or `<:?>` for this argument"
+)]
+pub trait NumericSpecArg {}
+
+macro_rules! mark {
+    ($marker:ident: $($ty:ty),*) => {$( impl $marker for $ty {} )*};
+}
+
+mark!(IntegerSpecArg: u8, u16, u32, u64, usize, u128, i8, i16, i32, i64, isize, i128);
+mark!(NumericSpecArg: u8, u16, u32, u64, usize, u128, i8, i16, i32, i64, isize, i128, f32, f64);
+
+impl<T: IntegerSpecArg + ?Sized> IntegerSpecArg for &T {}
+impl<T: IntegerSpecArg + ?Sized> IntegerSpecArg for &mut T {}
+impl<T: NumericSpecArg + ?Sized> NumericSpecArg for &T {}
+impl<T: NumericSpecArg + ?Sized> NumericSpecArg for &mut T {}
+
+/// Compile-time check that an argument fits an integer spec; does nothing at run time.
+#[inline(always)]
+pub fn check_integer_spec<T: IntegerSpecArg + ?Sized>(_: &T) {}
+
+/// Compile-time check that an argument fits an exponent spec; does nothing at run time.
+#[inline(always)]
+pub fn check_numeric_spec<T: NumericSpecArg + ?Sized>(_: &T) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_all(
+        write: impl FnOnce(&mut RecordWriter<'_>),
+        split: usize,
+        total: usize,
+    ) -> Vec<u8> {
+        let mut first = vec![MaybeUninit::new(0u8); split];
+        let mut second = vec![MaybeUninit::new(0u8); total - split];
+        let mut writer = RecordWriter::new(&mut first, &mut second);
+        write(&mut writer);
+        assert_eq!(writer.written(), total);
+        first
+            .iter()
+            .chain(second.iter())
+            // SAFETY: every byte was initialized when the vectors were created.
+            .map(|byte| unsafe { byte.assume_init() })
+            .collect()
+    }
+
+    #[test]
+    fn writer_splits_across_wrap() {
+        let expected: Vec<u8> = (1..=20).collect();
+        for split in 0..=20 {
+            let bytes = encode_all(|writer| writer.put(&expected), split, 20);
+            assert_eq!(bytes, expected, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn string_and_numbers_encode_like_schema() {
+        let text = "fill";
+        let total = text.encoded_len() + 7u64.encoded_len() + (-1i16).encoded_len();
+        let bytes = encode_all(
+            |writer| {
+                text.encode(writer);
+                7u64.encode(writer);
+                (-1i16).encode(writer);
+            },
+            5,
+            total,
+        );
+        let kinds = [ArgKind::Str, ArgKind::U64, ArgKind::I16];
+        let (values, used) = ulog_schema::record::decode_args(kinds, &bytes).unwrap();
+        assert_eq!(used, total);
+        assert_eq!(values[0], ulog_schema::record::ArgValue::Str("fill".into()));
+        assert_eq!(values[1], ulog_schema::record::ArgValue::U64(7));
+        assert_eq!(values[2], ulog_schema::record::ArgValue::I16(-1));
+    }
+}

@@ -1,0 +1,239 @@
+//! The backend thread: drains every thread's ring into the segment writer.
+//!
+//! Each pass picks up newly registered rings, then empties each ring in one read, turning
+//! its records into file entries. A thread's drop count reaches the file as a drop marker
+//! right after that thread's records. A ring whose thread has exited is drained one last time
+//! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
+//! poll interval, unless a flush or stop request wakes it earlier.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use ulog_schema::record;
+
+use crate::clock::Calibration;
+use crate::producer::{RingHandle, ThreadShared, RECORD_PREFIX_LEN, REGISTRY};
+use crate::site::Site;
+use crate::stats::STATS;
+use crate::writer::SegmentWriter;
+
+/// How often the backend writes a clock re-sync point.
+const RESYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Flush requests and their completion, shared by `flush()` callers and the backend.
+#[derive(Default)]
+pub(crate) struct FlushState {
+    pub(crate) requested: u64,
+    pub(crate) completed: u64,
+    /// Set when the backend thread has exited, so waiters stop waiting.
+    pub(crate) finished: bool,
+}
+
+/// What the backend thread and the control functions share.
+pub(crate) struct Control {
+    pub(crate) stop: AtomicBool,
+    pub(crate) flush: Mutex<FlushState>,
+    pub(crate) flushed: Condvar,
+}
+
+/// The backend's ring for one thread, with what it has already reported.
+struct Ring {
+    handle: RingHandle,
+    drops_reported: u64,
+}
+
+pub(crate) struct Backend {
+    control: Arc<Control>,
+    writer: SegmentWriter,
+    calibration: Calibration,
+    rings: Vec<Ring>,
+    /// Contiguous copy of a ring's contents when they wrap around the ring's end.
+    scratch: Vec<u8>,
+    poll_interval: Duration,
+    last_resync: Instant,
+    last_seal: Instant,
+}
+
+impl Backend {
+    pub(crate) fn new(
+        control: Arc<Control>,
+        writer: SegmentWriter,
+        calibration: Calibration,
+        poll_interval: Duration,
+    ) -> Backend {
+        Backend {
+            control,
+            writer,
+            calibration,
+            rings: Vec::new(),
+            scratch: Vec::new(),
+            poll_interval,
+            last_resync: Instant::now(),
+            last_seal: Instant::now(),
+        }
+    }
+
+    /// Starts the backend thread, pinned to `core` if given.
+    pub(crate) fn spawn(self, core: Option<usize>) -> io::Result<JoinHandle<()>> {
+        thread::Builder::new()
+            .name("ulog-backend".into())
+            .spawn(move || {
+                if let Some(core) = core {
+                    core_affinity::set_for_current(core_affinity::CoreId { id: core });
+                }
+                self.run();
+            })
+    }
+
+    fn run(mut self) {
+        loop {
+            let stopping = self.control.stop.load(Ordering::Acquire);
+            let flush_target = self.lock_flush().requested;
+
+            let moved = self.pass();
+            let idle = moved == 0;
+
+            if self.last_resync.elapsed() >= RESYNC_INTERVAL {
+                let sync = self.calibration.resync();
+                self.writer.clock(sync).ok();
+                self.last_resync = Instant::now();
+            }
+            let flush_due = flush_target > self.lock_flush().completed;
+            if idle || flush_due || self.last_seal.elapsed() >= self.poll_interval {
+                self.writer.seal().ok();
+                self.last_seal = Instant::now();
+            }
+            if flush_due {
+                let mut flush = self.lock_flush();
+                flush.completed = flush.completed.max(flush_target);
+                drop(flush);
+                self.control.flushed.notify_all();
+            }
+
+            if stopping && idle {
+                break;
+            }
+            if idle {
+                thread::park_timeout(self.poll_interval);
+            }
+        }
+        self.shut_down();
+    }
+
+    fn lock_flush(&self) -> std::sync::MutexGuard<'_, FlushState> {
+        self.control
+            .flush
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Drains every ring once. Returns the bytes moved.
+    fn pass(&mut self) -> usize {
+        self.adopt_new_rings();
+        let mut moved = 0;
+        let mut index = 0;
+        while index < self.rings.len() {
+            // A producer that is gone wrote everything it will ever write, so checking
+            // before draining guarantees that the last drain sees its final records.
+            let abandoned = self.rings[index].handle.consumer.is_abandoned();
+            moved += self.drain(index);
+            if abandoned {
+                self.rings.swap_remove(index);
+                STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
+            } else {
+                index += 1;
+            }
+        }
+        moved
+    }
+
+    fn adopt_new_rings(&mut self) {
+        let mut registry = REGISTRY
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for handle in registry.pending.drain(..) {
+            STATS.active_threads.fetch_add(1, Ordering::Relaxed);
+            self.rings.push(Ring {
+                handle,
+                drops_reported: 0,
+            });
+        }
+    }
+
+    /// Moves every complete record of one ring into the writer. Returns the bytes moved.
+    fn drain(&mut self, index: usize) -> usize {
+        let ring = &mut self.rings[index];
+        let RingHandle { consumer, thread } = &mut ring.handle;
+        let available = consumer.slots();
+        if available > 0 {
+            let chunk = consumer
+                .read_chunk(available)
+                .expect("slots() bytes are readable");
+            let (first, second) = chunk.as_slices();
+            let bytes = if second.is_empty() {
+                first
+            } else {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(first);
+                self.scratch.extend_from_slice(second);
+                &self.scratch
+            };
+            write_records(&mut self.writer, thread, bytes);
+            chunk.commit_all();
+        }
+
+        let dropped = thread.dropped.load(Ordering::Acquire);
+        if dropped > ring.drops_reported {
+            let new_drops = dropped - ring.drops_reported;
+            ring.drops_reported = dropped;
+            STATS
+                .records_dropped
+                .fetch_add(new_drops, Ordering::Relaxed);
+            self.writer.drops(thread, new_drops).ok();
+        }
+        available
+    }
+
+    /// Drains until every ring is empty, then closes the file cleanly.
+    fn shut_down(mut self) {
+        while self.pass() > 0 {}
+        let control = Arc::clone(&self.control);
+        self.writer.close().ok();
+        let mut flush = control
+            .flush
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        flush.finished = true;
+        flush.completed = flush.requested;
+        drop(flush);
+        control.flushed.notify_all();
+    }
+}
+
+/// Parses the records in `bytes`, which holds whole records as the producer wrote them.
+fn write_records(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) {
+    let mut position = 0;
+    while position < bytes.len() {
+        let Some(prefix) = bytes.get(position..position + RECORD_PREFIX_LEN) else {
+            break;
+        };
+        let (address, ticks) = prefix.split_at(8);
+        let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
+        let ticks = u64::from_le_bytes(ticks.try_into().expect("8 bytes"));
+        // SAFETY: only `producer::ThreadRing::push` writes to rings, and it writes the address
+        // of a `&'static Site` in front of every record; `position` is at a record start
+        // because every record before it was skipped by its exact length.
+        let site: &'static Site = unsafe { &*(address as *const Site) };
+
+        let args = &bytes[position + RECORD_PREFIX_LEN..];
+        let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
+            debug_assert!(false, "ring holds a partial record");
+            break;
+        };
+        writer.record(site, thread, ticks, &args[..args_len]).ok();
+        position += RECORD_PREFIX_LEN + args_len;
+    }
+}
