@@ -74,6 +74,11 @@ fn copy_into(destination: &mut [MaybeUninit<u8>], source: &[u8]) {
 ///
 /// Implemented for every integer type up to 128 bits, `f32`, `f64`, `bool`, `char`, `str`,
 /// `String`, `Cow<str>`, and references to any of them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be logged by ulog",
+    label = "not a loggable argument",
+    note = "ulog logs integers, `f32`, `f64`, `bool`, `char`, `&str`, `String` and `Cow<str>`, and references to them: convert the value to one of these, or log its parts"
+)]
 pub trait Arg {
     /// How the decoder reads the bytes.
     const KIND: ArgKind;

@@ -126,19 +126,15 @@ pub fn write_record<F: FnOnce(&mut RecordWriter<'_>)>(
             return false;
         };
         let generation = filter::generation_of(filter::state());
-        match slot.as_mut() {
-            Some(ring) if ring.generation == generation => {
-                ring.push(site, ticks, args_len, encode);
-                true
-            }
+        let ring = match slot.as_mut() {
+            Some(ring) if ring.generation == generation => ring,
             _ => match register(&mut slot, generation) {
-                Some(ring) => {
-                    ring.push(site, ticks, args_len, encode);
-                    true
-                }
-                None => false,
+                Some(ring) => ring,
+                None => return false,
             },
-        }
+        };
+        ring.push(site, ticks, args_len, encode);
+        true
     });
     if pushed != Ok(true) {
         count_unregistered_drop();

@@ -1,0 +1,6 @@
+use ulog::ulog;
+
+fn main() {
+    let venue = "XNAS";
+    ulog!(Info, "venue <:e>", venue);
+}

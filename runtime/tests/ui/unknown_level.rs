@@ -1,0 +1,6 @@
+use ulog::ulog;
+
+fn main() {
+    let qty = 7u32;
+    ulog!(Fatal, "fill <>", qty);
+}
