@@ -182,7 +182,12 @@ fn check_level(call: &Call, errors: &mut Errors) -> Option<(Level, Option<Expr>)
 
 /// Returns the format literal and the spec type of each placeholder.
 fn check_format(call: &Call, errors: &mut Errors) -> Option<(LitStr, Vec<Type>)> {
-    let literal = match &call.format {
+    // A literal passed through a `macro_rules!` metavariable arrives in an invisible group.
+    let mut format = call.format.as_ref();
+    while let Some(Expr::Group(group)) = format {
+        format = Some(&group.expr);
+    }
+    let literal = match format {
         Some(Expr::Lit(ExprLit {
             lit: Lit::Str(literal),
             attrs,
