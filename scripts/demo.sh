@@ -13,13 +13,14 @@ if ! command -v cargo >/dev/null; then
 fi
 
 cargo build --release --quiet -p ulog-example-trading -p ulog-decode
+bin="${CARGO_TARGET_DIR:-target}/release"
 
 summary=$(mktemp)
 json=$(mktemp)
 trap 'rm -f "$summary" "$json"' EXIT
 
-./target/release/trading --dir logs "$@" | tee "$summary"
-./target/release/ulog-decode --format json logs/ >"$json"
+"$bin/trading" --dir logs "$@" | tee "$summary"
+"$bin/ulog-decode" --format json logs/ >"$json"
 
 written=$(awk '/^records written:/ {print $3}' "$summary")
 python3 - "$json" "$written" <<'PY'

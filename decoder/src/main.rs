@@ -1,0 +1,132 @@
+//! `ulog-decode`: prints ulog segment files as text or JSON lines, ordered by time.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Parser, ValueEnum};
+use ulog_decode::{decode_paths, write_json, write_text, Input};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every input decoded cleanly
+  1  some input was damaged or truncated: every intact record was still printed, and each
+     problem was reported on stderr as `ulog-decode: <path>: byte offset <N>: <what>`
+  2  usage error, or an input that cannot be read
+
+A closed standard output, as with `ulog-decode logs/ | head`, ends the program quietly with 0.";
+
+/// Prints ulog segment files as text or JSON lines, ordered by time across threads.
+#[derive(Debug, Parser)]
+#[command(name = "ulog-decode", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Segment files, directories whose *.ulog files are read in name order, or `-` for
+    /// standard input
+    #[arg(value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// One line per record: time, level, thread, module and message
+    Text,
+    /// One JSON object per line, with typed arguments
+    Json,
+}
+
+/// The result of a run that read its inputs.
+enum Outcome {
+    Clean,
+    Damaged,
+    /// Standard output was closed before everything was written.
+    Closed,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    match run(&cli) {
+        Ok(Outcome::Clean | Outcome::Closed) => ExitCode::SUCCESS,
+        Ok(Outcome::Damaged) => ExitCode::from(1),
+        Err(error) => {
+            report(&format!("{error:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    let inputs: Vec<Input> = cli.paths.iter().cloned().map(Input::from_arg).collect();
+    let decoded = decode_paths(&inputs)?;
+
+    let stdout = io::stdout().lock();
+    let written = match cli.format {
+        Format::Text => write_text(&decoded, stdout),
+        Format::Json => write_json(&decoded, stdout),
+    };
+    match written {
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => return Ok(Outcome::Closed),
+        Err(error) => anyhow::bail!(
+            "cannot write to standard output: {}: check the file or pipe it goes to",
+            describe(&error)
+        ),
+    }
+
+    for damage in decoded.damage() {
+        report(&damage.to_string());
+    }
+    Ok(if decoded.is_clean() {
+        Outcome::Clean
+    } else {
+        Outcome::Damaged
+    })
+}
+
+/// Writes an I/O error as a lower-case phrase without the OS error number, such as "no space
+/// left on device".
+fn describe(error: &io::Error) -> String {
+    let text = error.to_string();
+    let text = text
+        .find(" (os error")
+        .map_or(text.as_str(), |end| &text[..end]);
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Prints one line on standard error. A closed standard error is ignored: there is nowhere
+/// left to report to.
+fn report(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "ulog-decode: {message}");
+}
+
+/// Prints help and version as clap does, and any other command-line error as one line.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+
+    let rendered = error.to_string();
+    let first_line = rendered.lines().next().unwrap_or_default();
+    let problem = first_line.strip_prefix("error: ").unwrap_or(first_line);
+    let fix = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => format!("use one of {}", values.join(", ")),
+        _ => "run `ulog-decode --help` for usage".to_owned(),
+    };
+    report(&format!("{problem}: {fix}"));
+    ExitCode::from(2)
+}

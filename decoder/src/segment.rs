@@ -1,0 +1,334 @@
+//! Decoding one segment file into events, and reporting its damage.
+//!
+//! A file's blocks are read in order. Each intact block's entries update the file's
+//! dictionary (sites, threads, the current clock) or add an event. Anything wrong is reported
+//! with its byte offset in the file and skipped: a damaged block costs that block, a bad
+//! entry costs that entry, and decoding goes on with the next one.
+
+use std::collections::HashMap;
+
+use ulog_schema::block::{self, Block, BlockError, BlockReader};
+use ulog_schema::entry::{
+    kind, read_fixed, ClockEntry, DropsEntry, EndEntry, Entry, EntryError, SiteDef, ThreadDef,
+};
+use ulog_schema::header::{ClockSync, FileHeader};
+use ulog_schema::record::{args_len, decode_args, read_record};
+use ulog_schema::ArgKind;
+
+use crate::events::{Damage, Site, Slot, Thread, DROP_MARKER};
+use crate::message::Template;
+use crate::order::Timeline;
+
+/// Identity of a thread across the files of one process run: pid, start time, thread id.
+type ThreadKey = (u32, u64, u32);
+
+/// Sites, threads, events and damage gathered from the files decoded so far.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    pub sites: Vec<Site>,
+    pub threads: Vec<Thread>,
+    thread_index: HashMap<ThreadKey, u32>,
+    pub timeline: Timeline,
+    pub damage: Vec<Damage>,
+}
+
+/// One file being decoded.
+pub(crate) struct Segment<'a> {
+    /// Index of the file among the decoder's sources.
+    pub file: u32,
+    /// Name to report damage under.
+    pub name: &'a str,
+    /// The whole file.
+    pub bytes: &'a [u8],
+    pub header: &'a FileHeader,
+    pub header_len: usize,
+}
+
+/// The per-file dictionary and counters.
+struct State<'t, 'a> {
+    tables: &'t mut Tables,
+    segment: &'t Segment<'a>,
+    /// File-local site ids to site indexes.
+    sites: HashMap<u32, u32>,
+    /// File-local thread ids to thread indexes.
+    threads: HashMap<u32, u32>,
+    clock: ClockSync,
+    /// Timestamp of each thread's latest record in this file, by thread index.
+    latest: HashMap<u32, i64>,
+    end: Option<(usize, EndEntry)>,
+    records: u64,
+    dropped: u64,
+    damaged: bool,
+}
+
+/// Decodes one file's blocks into `tables`.
+pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
+    let mut state = State {
+        tables,
+        segment,
+        sites: HashMap::new(),
+        threads: HashMap::new(),
+        clock: segment.header.clock,
+        latest: HashMap::new(),
+        end: None,
+        records: 0,
+        dropped: 0,
+        damaged: false,
+    };
+
+    let blocks = &segment.bytes[segment.header_len..];
+    for block in BlockReader::new(blocks, segment.header_len) {
+        match block {
+            Ok(block) => state.block(block),
+            Err(error) => state.report(error.offset(), block_problem(&error)),
+        }
+    }
+
+    state.finish();
+}
+
+/// Describes a block error without its offset, which the damage line already gives.
+fn block_problem(error: &BlockError) -> String {
+    match error {
+        BlockError::Truncated {
+            needed, available, ..
+        } => format!("truncated block: it needs {needed} bytes, and only {available} remain"),
+        BlockError::Garbage { resume, .. } => {
+            format!("damaged data up to byte offset {resume}: no block header found, skipped")
+        }
+        BlockError::TooLarge { len, .. } => format!(
+            "damaged block: payload length {len} exceeds the maximum {}",
+            block::MAX_PAYLOAD_LEN
+        ),
+        BlockError::Checksum { stored, found, .. } => format!(
+            "damaged block: checksum {found:#010x} does not match the stored {stored:#010x}, skipped"
+        ),
+    }
+}
+
+impl State<'_, '_> {
+    fn report(&mut self, offset: usize, message: impl Into<String>) {
+        self.damaged = true;
+        self.tables.damage.push(Damage {
+            path: self.segment.name.to_owned(),
+            offset: offset as u64,
+            message: message.into(),
+        });
+    }
+
+    fn block(&mut self, block: Block<'_>) {
+        let payload_offset = block.offset + block::HEADER_LEN;
+        for entry in ulog_schema::entry::EntryReader::new(block.payload) {
+            match entry {
+                Ok(entry) => self.entry(payload_offset, entry),
+                Err(error) => {
+                    let (at, problem) = match error {
+                        EntryError::BadLength { offset } => {
+                            (offset, "entry length is truncated, rest of block skipped".into())
+                        }
+                        EntryError::Overrun {
+                            offset,
+                            len,
+                            available,
+                        } => (
+                            offset,
+                            format!(
+                                "entry claims {len} bytes, and only {available} remain in its block, \
+                                 rest of block skipped"
+                            ),
+                        ),
+                        other @ EntryError::Malformed { .. } => (0, other.to_string()),
+                    };
+                    self.report(payload_offset + at, problem);
+                }
+            }
+        }
+    }
+
+    fn entry(&mut self, payload_offset: usize, entry: Entry<'_>) {
+        let at = payload_offset + entry.offset;
+        let result = match entry.kind {
+            kind::SITE => self.site(entry.body),
+            kind::THREAD => self.thread(entry.body),
+            kind::RECORD => self.record(entry.body),
+            kind::CLOCK => self.clock(entry.body),
+            kind::DROPS => self.drops(entry.body),
+            kind::END => read_fixed::<EndEntry>("end", entry.body)
+                .map(|end| self.end = Some((at, end)))
+                .map_err(|error| error.to_string()),
+            _ => Ok(()),
+        };
+        if let Err(problem) = result {
+            self.report(at, problem);
+        }
+    }
+
+    fn site(&mut self, body: &[u8]) -> Result<(), String> {
+        let def = SiteDef::decode(body).map_err(|error| error.to_string())?;
+        let kinds: Box<[ArgKind]> = def.args.iter().map(|arg| arg.kind).collect();
+        let template = Template::new(def.format, &kinds).map_err(|error| error.to_string());
+        let index = self.tables.sites.len() as u32;
+        self.tables.sites.push(Site {
+            file: self.segment.file,
+            level: def.level,
+            line: def.line,
+            module: def.module.into(),
+            source_file: def.file.into(),
+            format: def.format.into(),
+            kinds,
+            names: def.args.iter().map(|arg| arg.name.into()).collect(),
+            template: template.clone(),
+        });
+        self.sites.insert(def.id, index);
+
+        template.map(|_| ()).map_err(|problem| {
+            format!(
+                "call site {} ({}:{}) cannot render its messages: {problem}; \
+                 its records show the raw format string",
+                def.id, def.file, def.line
+            )
+        })
+    }
+
+    fn thread(&mut self, body: &[u8]) -> Result<(), String> {
+        let def = ThreadDef::decode(body).map_err(|error| error.to_string())?;
+        let header = self.segment.header;
+        let key = (header.pid, header.start_unix_ns, def.id);
+        let tables = &mut *self.tables;
+        let index = *tables.thread_index.entry(key).or_insert_with(|| {
+            tables.threads.push(Thread {
+                pid: header.pid,
+                id: def.id,
+                name: def.name.into(),
+            });
+            tables.threads.len() as u32 - 1
+        });
+        let thread = &mut tables.threads[index as usize];
+        if *thread.name != *def.name {
+            thread.name = def.name.into();
+        }
+        self.threads.insert(def.id, index);
+        Ok(())
+    }
+
+    fn thread_index(&self, id: u32, entry_name: &str) -> Result<u32, String> {
+        self.threads.get(&id).copied().ok_or_else(|| {
+            format!(
+                "{entry_name} names thread {id}, which no earlier thread entry in this file \
+                 defines, skipped"
+            )
+        })
+    }
+
+    fn record(&mut self, body: &[u8]) -> Result<(), String> {
+        let (header, args) = read_record(body).map_err(|error| error.to_string())?;
+        let site_id = header.site.get();
+        let site = *self.sites.get(&site_id).ok_or_else(|| {
+            format!(
+                "record names call site {site_id}, which no earlier site entry in this file \
+                 defines, skipped"
+            )
+        })?;
+        let thread = self.thread_index(header.thread.get(), "record")?;
+
+        check_args(&self.tables.sites[site as usize].kinds, args)
+            .map_err(|problem| format!("record of call site {site_id}: {problem}, skipped"))?;
+
+        let ts_ns = saturate(self.clock.to_unix_ns(header.ticks.get()));
+        self.latest.insert(thread, ts_ns);
+        self.records += 1;
+        self.tables.timeline.push(Slot {
+            ts_ns,
+            data: offset_in(self.segment.bytes, args) as u64,
+            site,
+            thread,
+            len: args.len() as u32,
+        });
+        Ok(())
+    }
+
+    fn clock(&mut self, body: &[u8]) -> Result<(), String> {
+        let entry: ClockEntry = read_fixed("clock", body).map_err(|error| error.to_string())?;
+        self.clock = ClockSync {
+            ticks_per_second: entry.ticks_per_second.get(),
+            anchor_ticks: entry.ticks.get(),
+            anchor_unix_ns: entry.unix_ns.get(),
+        };
+        Ok(())
+    }
+
+    fn drops(&mut self, body: &[u8]) -> Result<(), String> {
+        let entry: DropsEntry = read_fixed("drops", body).map_err(|error| error.to_string())?;
+        let thread = self.thread_index(entry.thread.get(), "drop marker")?;
+        let count = entry.count.get();
+        self.dropped = self.dropped.saturating_add(count);
+        if count == 0 {
+            return Ok(());
+        }
+        let file_start = saturate(i128::from(self.segment.header.clock.anchor_unix_ns));
+        let ts_ns = self.latest.get(&thread).copied().unwrap_or(file_start);
+        self.tables.timeline.push(Slot {
+            ts_ns,
+            data: count,
+            site: DROP_MARKER,
+            thread,
+            len: 0,
+        });
+        Ok(())
+    }
+
+    fn finish(mut self) {
+        let Some((at, end)) = self.end else {
+            self.report(
+                self.segment.bytes.len(),
+                "file ends without an end marker: the writer was killed or is still running",
+            );
+            return;
+        };
+        let (records, dropped) = (end.records.get(), end.dropped.get());
+        if !self.damaged && (records, dropped) != (self.records, self.dropped) {
+            self.report(
+                at,
+                format!(
+                    "end marker counts {records} records and {dropped} dropped, and the file holds \
+                     {} and {}: blocks are missing",
+                    self.records, self.dropped
+                ),
+            );
+        }
+    }
+}
+
+/// Checks that `args` contains exactly one valid value of each kind.
+///
+/// Only `bool` and `char` have byte patterns that are invalid at the right length, so the
+/// values themselves are decoded only when one of those kinds is present.
+fn check_args(kinds: &[ArgKind], args: &[u8]) -> Result<(), String> {
+    let needs_values = kinds
+        .iter()
+        .any(|kind| matches!(kind, ArgKind::Bool | ArgKind::Char));
+    let used = match args_len(kinds.iter().copied(), args) {
+        Some(used) if !needs_values => used,
+        _ => {
+            decode_args(kinds.iter().copied(), args)
+                .map_err(|error| error.to_string())?
+                .1
+        }
+    };
+    let extra = args.len() - used;
+    match extra {
+        0 => Ok(()),
+        1 => Err("1 byte follows its arguments".to_owned()),
+        _ => Err(format!("{extra} bytes follow its arguments")),
+    }
+}
+
+/// Clamps a time in nanoseconds to what an `i64` holds: the years 1677 to 2262.
+fn saturate(ns: i128) -> i64 {
+    i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Position of `inner` within `outer`, which must contain it.
+fn offset_in(outer: &[u8], inner: &[u8]) -> usize {
+    inner.as_ptr() as usize - outer.as_ptr() as usize
+}

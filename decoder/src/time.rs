@@ -1,0 +1,161 @@
+//! RFC 3339 timestamps in UTC with nanoseconds, written without a date library.
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar.
+const DAYS_FROM_MARCH_ZERO_TO_EPOCH: i64 = 719_468;
+
+/// Days in a 400-year cycle, which repeats exactly.
+const DAYS_PER_ERA: i64 = 146_097;
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Date {
+    year: i64,
+    month: u8,
+    day: u8,
+}
+
+/// Converts days since 1970-01-01 to a date.
+///
+/// Counts years from March, so that the leap day is the last day of its year: then a year's
+/// day count is `365 + leap`, and the months from March repeat in a 153-day pattern of five.
+fn date_from_days(days: i64) -> Date {
+    let shifted = days + DAYS_FROM_MARCH_ZERO_TO_EPOCH;
+    let era = shifted.div_euclid(DAYS_PER_ERA);
+    let day_of_era = shifted.rem_euclid(DAYS_PER_ERA);
+
+    // Leap days up to this point in the era: one each 4 years (1460 days), less one each
+    // century (36524 days), plus the one at the end of the era.
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524
+        - day_of_era / (DAYS_PER_ERA - 1))
+        / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+
+    // Months from March: lengths 31 30 31 30 31 repeat, 153 days each five months.
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = era * 400 + year_of_era + i64::from(month <= 2);
+    Date {
+        year,
+        month: month as u8,
+        day: day as u8,
+    }
+}
+
+/// Appends `value` as exactly `digits` decimal digits, keeping the lowest ones.
+fn push_digits(out: &mut String, value: u64, digits: u32) {
+    let mut divisor = 10u64.pow(digits - 1);
+    for _ in 0..digits {
+        out.push(char::from(b'0' + ((value / divisor) % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+/// Appends `unix_ns` as an RFC 3339 UTC timestamp with nine fractional digits, such as
+/// `2026-12-04T19:12:39.123456789Z`.
+///
+/// Every `i64` lies between the years 1677 and 2262, so the year always has four digits.
+///
+/// ```
+/// let mut out = String::new();
+/// ulog_decode::write_rfc3339(&mut out, 1_796_411_559_123_456_789);
+/// assert_eq!(out, "2026-12-04T19:12:39.123456789Z");
+/// ```
+pub fn write_rfc3339(out: &mut String, unix_ns: i64) {
+    let seconds = unix_ns.div_euclid(NANOS_PER_SECOND);
+    let nanos = unix_ns.rem_euclid(NANOS_PER_SECOND) as u64;
+    let days = seconds.div_euclid(SECONDS_PER_DAY);
+    let second_of_day = seconds.rem_euclid(SECONDS_PER_DAY) as u64;
+    let date = date_from_days(days);
+
+    push_digits(out, date.year as u64, 4);
+    out.push('-');
+    push_digits(out, u64::from(date.month), 2);
+    out.push('-');
+    push_digits(out, u64::from(date.day), 2);
+    out.push('T');
+    push_digits(out, second_of_day / 3600, 2);
+    out.push(':');
+    push_digits(out, second_of_day / 60 % 60, 2);
+    out.push(':');
+    push_digits(out, second_of_day % 60, 2);
+    out.push('.');
+    push_digits(out, nanos, 9);
+    out.push('Z');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc3339(unix_ns: i64) -> String {
+        let mut out = String::new();
+        write_rfc3339(&mut out, unix_ns);
+        out
+    }
+
+    fn is_leap(year: i64) -> bool {
+        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    }
+
+    fn days_in_month(year: i64, month: u8) -> u8 {
+        match month {
+            2 if is_leap(year) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    #[test]
+    fn epoch_is_1970() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
+    }
+
+    #[test]
+    fn before_epoch_counts_back() {
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
+    }
+
+    #[test]
+    fn extremes_keep_four_digit_years() {
+        assert_eq!(rfc3339(i64::MIN), "1677-09-21T00:12:43.145224192Z");
+        assert_eq!(rfc3339(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+    }
+
+    #[test]
+    fn leap_day_2024() {
+        let leap_day = 19_782 * SECONDS_PER_DAY * NANOS_PER_SECOND;
+        assert_eq!(rfc3339(leap_day), "2024-02-29T00:00:00.000000000Z");
+    }
+
+    #[test]
+    fn every_day_follows_the_previous() {
+        let mut expected = Date {
+            year: 1677,
+            month: 9,
+            day: 21,
+        };
+        let first = (i64::MIN / NANOS_PER_SECOND).div_euclid(SECONDS_PER_DAY);
+        let last = (i64::MAX / NANOS_PER_SECOND).div_euclid(SECONDS_PER_DAY);
+        for days in first..=last {
+            assert_eq!(date_from_days(days), expected, "day {days}");
+            expected.day += 1;
+            if expected.day > days_in_month(expected.year, expected.month) {
+                expected.day = 1;
+                expected.month += 1;
+            }
+            if expected.month > 12 {
+                expected.month = 1;
+                expected.year += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The `ulog-decode` binary as a user runs it: output, errors and exit codes.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::simple;
+use ulog_schema::record::ArgValue;
+
+fn ulog_decode(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ulog-decode"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Builds a clean file of `count` records `n=0`, `n=1`, ... in blocks of 100.
+fn records(count: u64) -> Vec<u8> {
+    let mut segment = simple();
+    for n in 0..count {
+        if n > 0 && n % 100 == 0 {
+            segment.block();
+        }
+        segment.record(1, 1, n, &[ArgValue::U64(n)]);
+    }
+    segment.finish()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn clean_file_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "a.ulog", &records(3));
+    let output = ulog_decode(&[&path]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output).lines().count(), 3);
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn text_line_has_every_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "a.ulog", &records(1));
+    let output = ulog_decode(&[&path]);
+    assert_eq!(
+        stdout(&output),
+        "2026-12-04T19:12:39.000000000Z INFO  main app: n=0\n"
+    );
+}
+
+#[test]
+fn truncated_file_prints_then_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = records(250);
+    let path = write(dir.path(), "cut.ulog", &bytes[..bytes.len() - 10]);
+    let output = ulog_decode(&[&path]);
+    assert_eq!(output.status.code(), Some(1));
+    let printed = stdout(&output);
+    assert_eq!(printed.lines().count(), 200);
+    assert!(printed.ends_with("n=199\n"));
+}
+
+#[test]
+fn truncated_file_reports_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = records(250);
+    let cut = bytes.len() - 10;
+    let path = write(dir.path(), "cut.ulog", &bytes[..cut]);
+    let output = ulog_decode(&[&path]);
+    let errors = stderr(&output);
+    let lines: Vec<&str> = errors.lines().collect();
+    assert!(lines[0].starts_with(&format!("ulog-decode: {path}: byte offset ")));
+    assert!(lines[0].contains("truncated block"));
+    assert_eq!(
+        lines[1],
+        format!(
+            "ulog-decode: {path}: byte offset {cut}: file ends without an end marker: \
+             the writer was killed or is still running"
+        )
+    );
+}
+
+#[test]
+fn json_format_prints_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "a.ulog", &records(2));
+    let output = ulog_decode(&["--format", "json", &path]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output)
+        .lines()
+        .all(|line| line.starts_with("{\"ts\":\"2026-")));
+}
+
+#[test]
+fn directory_skips_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.ulog", &records(2));
+    write(dir.path(), "notes.txt", b"not a segment");
+    let output = ulog_decode(&[dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output).lines().count(), 2);
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ulog-decode"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&records(4)).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output).lines().count(), 4);
+}
+
+#[test]
+fn closed_pipe_exits_zero_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "big.ulog", &records(200_000));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ulog-decode"))
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stderr(&output), "");
+}
+
+#[test]
+fn no_paths_is_a_usage_error() {
+    let output = ulog_decode(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "ulog-decode: no input given: pass segment files, directories of them, or `-` for \
+         standard input\n"
+    );
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let output = ulog_decode(&["/no/such/file.ulog"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "ulog-decode: '/no/such/file.ulog' does not exist: pass the path of a segment file or \
+         a directory of them\n"
+    );
+}
+
+#[test]
+fn empty_directory_names_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().to_str().unwrap();
+    let output = ulog_decode(&[name]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert_eq!(errors.lines().count(), 1);
+    assert!(errors.contains(&format!("directory '{name}' contains no .ulog files")));
+}
+
+#[test]
+fn unknown_format_lists_the_choices() {
+    let output = ulog_decode(&["--format", "xml", "x.ulog"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "ulog-decode: invalid value 'xml' for '--format <FORMAT>': use one of text, json\n"
+    );
+}
+
+#[test]
+fn unknown_flag_is_one_line() {
+    let output = ulog_decode(&["--follow"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let output = ulog_decode(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("1  some input was damaged or truncated"));
+}
+
+#[test]
+fn not_a_segment_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "x.ulog", b"plain text, not a segment at all");
+    let output = ulog_decode(&[&path]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "ulog-decode: {path}: byte offset 0: not a ulog segment: the file does not start \
+             with the segment magic `ULOGSEG`\n"
+        )
+    );
+}
