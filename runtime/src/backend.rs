@@ -84,7 +84,13 @@ impl Backend {
                 if let Some(core) = core {
                     core_affinity::set_for_current(core_affinity::CoreId { id: core });
                 }
-                self.run();
+                let control = Arc::clone(&self.control);
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run()));
+                if outcome.is_err() {
+                    // Release `flush()` callers, which would otherwise wait for a backend
+                    // that is gone.
+                    mark_finished(&control);
+                }
             })
     }
 
@@ -202,15 +208,20 @@ impl Backend {
         while self.pass() > 0 {}
         let control = Arc::clone(&self.control);
         self.writer.close().ok();
-        let mut flush = control
-            .flush
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        flush.finished = true;
-        flush.completed = flush.requested;
-        drop(flush);
-        control.flushed.notify_all();
+        mark_finished(&control);
     }
+}
+
+/// Records that the backend thread has exited and wakes every `flush()` caller.
+fn mark_finished(control: &Control) {
+    let mut flush = control
+        .flush
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    flush.finished = true;
+    flush.completed = flush.requested;
+    drop(flush);
+    control.flushed.notify_all();
 }
 
 /// Parses the records in `bytes`, which holds whole records as the producer wrote them.
