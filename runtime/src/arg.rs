@@ -80,7 +80,7 @@ fn copy_into(destination: &mut [MaybeUninit<u8>], source: &[u8]) {
     note = "ulog logs integers, `f32`, `f64`, `bool`, `char`, `&str`, `String` and `Cow<str>`, and references to them: convert the value to one of these, or log its parts"
 )]
 pub trait Arg {
-    /// How the decoder reads the bytes.
+    /// Encoding of the bytes, which tells the decoder how to read them.
     const KIND: ArgKind;
 
     /// Bytes [`Arg::encode`] writes.

@@ -32,7 +32,7 @@ pub(crate) struct FlushState {
     pub(crate) finished: bool,
 }
 
-/// What the backend thread and the control functions share.
+/// State shared by the backend thread, the guard and `flush()`.
 pub(crate) struct Control {
     pub(crate) stop: AtomicBool,
     pub(crate) flush: Mutex<FlushState>,
@@ -224,7 +224,7 @@ fn mark_finished(control: &Control) {
     control.flushed.notify_all();
 }
 
-/// Parses the records in `bytes`, which holds whole records as the producer wrote them.
+/// Parses the records in `bytes`, which contains whole records as the producer wrote them.
 fn write_records(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) {
     let mut position = 0;
     while position < bytes.len() {

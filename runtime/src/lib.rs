@@ -82,7 +82,7 @@ pub enum InitError {
         setting: &'static str,
         /// The value given.
         value: String,
-        /// What to choose instead.
+        /// Valid choices for the setting.
         fix: String,
     },
     /// The log directory or the first file could not be created.

@@ -24,7 +24,7 @@ use crate::stats::STATS;
 /// Bytes in front of a record's arguments in a ring: the site address and the ticks.
 pub(crate) const RECORD_PREFIX_LEN: usize = 16;
 
-/// What a producer thread and the backend share about that thread.
+/// State of one producer thread, shared with the backend.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
     /// Id written to the file; unique within one process.

@@ -25,7 +25,7 @@ pub(crate) const BLOCK_TARGET: usize = 64 << 10;
 /// Permissions of new segment files: owner reads and writes, group reads.
 const FILE_MODE: u32 = 0o640;
 
-/// What identifies the writing process in every file header.
+/// Identity of the writing process, repeated in every file header.
 #[derive(Debug, Clone)]
 pub(crate) struct Identity {
     pub(crate) pid: u32,

@@ -99,9 +99,9 @@ pub enum BlockError {
     /// Bytes that are not a block header where one was expected.
     #[error("damaged data at byte offsets {offset}..{resume}: no block header found, skipped")]
     Garbage {
-        /// Where the damage starts.
+        /// Offset where the damage starts.
         offset: usize,
-        /// Where the next block header, or the end of the input, is.
+        /// Offset of the next block header, or of the end of the input.
         resume: usize,
     },
     /// A header whose length is impossible.

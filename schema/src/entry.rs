@@ -25,7 +25,7 @@ pub mod kind {
     pub const END: u8 = 6;
 }
 
-/// Longest argument list a call site may have.
+/// Maximum number of arguments of one call site.
 pub const MAX_ARGS: usize = 255;
 
 /// A malformed entry. Offsets count from the start of the block payload.
@@ -52,7 +52,7 @@ pub enum EntryError {
     Malformed {
         /// Entry kind name.
         what: &'static str,
-        /// What was wrong.
+        /// Description of the problem.
         detail: String,
     },
 }
@@ -189,7 +189,7 @@ struct SiteFixed {
 /// An argument's kind and name in a call-site definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArgDef<'a> {
-    /// How the argument is encoded.
+    /// Encoding of the argument.
     pub kind: ArgKind,
     /// Its name: the variable or field, the `name = ` given, or `argN`.
     pub name: &'a str,

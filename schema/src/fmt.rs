@@ -39,7 +39,7 @@ pub enum Piece<'a> {
 /// A placeholder and where it starts in the format string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placeholder {
-    /// How the argument is rendered.
+    /// Rendering options of the argument.
     pub spec: Spec,
     /// Byte offset of the opening `<` in the format string.
     pub offset: usize,
@@ -56,7 +56,7 @@ pub enum Align {
     Right,
 }
 
-/// How a value is rendered: Rust's formatting traits.
+/// Formatting trait of a placeholder, as in Rust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Type {
     /// No type letter: `Display`.
@@ -204,7 +204,7 @@ impl fmt::Display for Spec {
 pub struct ParseError {
     /// Byte offset of the offending character in the format string.
     pub offset: usize,
-    /// What was wrong.
+    /// Description of the problem.
     pub kind: ParseErrorKind,
 }
 
@@ -378,7 +378,7 @@ fn align_of(c: char) -> Option<Align> {
     }
 }
 
-/// How the start of a spec is read: a `>` there can be a fill, an alignment or the closing
+/// Reading of the start of a spec: a `>` there can be a fill, an alignment or the closing
 /// bracket, so the parser tries each reading in turn.
 #[derive(Clone, Copy)]
 enum Prefix {

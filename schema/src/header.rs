@@ -8,7 +8,8 @@ use crate::{ClockSource, VERSION_MAJOR, VERSION_MINOR};
 /// First eight bytes of every segment file.
 pub const MAGIC: [u8; 8] = *b"ULOGSEG\0";
 
-/// Longest host or program name stored; longer names are cut at a character boundary.
+/// Maximum length of a stored host or program name. Longer names are cut at a character
+/// boundary.
 pub const MAX_NAME_LEN: usize = 255;
 
 /// Fixed part of the header. The host and program names follow it, each as a one-byte length

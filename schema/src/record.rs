@@ -75,7 +75,7 @@ pub struct ArgError {
     pub index: usize,
     /// Its kind.
     pub kind: ArgKind,
-    /// What was wrong.
+    /// Description of the problem.
     pub detail: String,
 }
 
