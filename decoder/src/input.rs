@@ -4,6 +4,7 @@ use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use ulog_schema::header::MAGIC;
 use ulog_schema::FILE_EXTENSION;
 
 /// A source of segments.
@@ -92,13 +93,9 @@ pub const STDIN_NAME: &str = "<stdin>";
 pub fn read_input(input: &Input) -> Result<Vec<Source>, InputError> {
     match input {
         Input::Stdin => {
-            let mut bytes = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|error| InputError::Stdin {
-                    reason: describe(&error),
-                })?;
+            let bytes = read_segment(io::stdin().lock()).map_err(|error| InputError::Stdin {
+                reason: describe(&error),
+            })?;
             Ok(vec![Source {
                 name: STDIN_NAME.to_owned(),
                 path: None,
@@ -141,12 +138,28 @@ fn segment_files(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
 }
 
 fn read_file(path: &Path) -> Result<Source, InputError> {
-    let bytes = std::fs::read(path).map_err(|error| path_error(path, &error))?;
+    let bytes = std::fs::File::open(path)
+        .and_then(read_segment)
+        .map_err(|error| path_error(path, &error))?;
     Ok(Source {
         name: path.display().to_string(),
         path: Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())),
         bytes,
     })
+}
+
+/// Reads a whole segment, but stops after the first bytes when they are not the segment
+/// magic, so that `/dev/zero` or a stray pipe is rejected without reading it to the end.
+fn read_segment(reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut reader = reader;
+    let mut bytes = Vec::new();
+    (&mut reader)
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut bytes)?;
+    if bytes.as_slice() == MAGIC {
+        reader.read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 fn path_error(path: &Path, error: &io::Error) -> InputError {

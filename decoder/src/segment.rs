@@ -48,8 +48,9 @@ pub(crate) struct Segment<'a> {
 struct State<'t, 'a> {
     tables: &'t mut Tables,
     segment: &'t Segment<'a>,
-    /// File-local site ids to site indexes.
-    sites: HashMap<u32, u32>,
+    /// File-local site ids to site indexes, with the body that defined each, so a block that
+    /// repeats a definition costs no new site.
+    sites: HashMap<u32, (u32, &'a [u8])>,
     /// File-local thread ids to thread indexes.
     threads: HashMap<u32, u32>,
     clock: ClockSync,
@@ -59,7 +60,12 @@ struct State<'t, 'a> {
     records: u64,
     dropped: u64,
     damaged: bool,
+    /// Problems found in this file beyond [`MAX_REPORTS_PER_FILE`], counted but not listed.
+    unreported: u64,
 }
+
+/// Problems listed per file; a hostile file could otherwise produce one line per record.
+const MAX_REPORTS_PER_FILE: usize = 100;
 
 /// Decodes one file's blocks into `tables`.
 pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
@@ -74,6 +80,7 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
         records: 0,
         dropped: 0,
         damaged: false,
+        unreported: 0,
     };
 
     let blocks = &segment.bytes[segment.header_len..];
@@ -106,9 +113,21 @@ fn block_problem(error: &BlockError) -> String {
     }
 }
 
-impl State<'_, '_> {
+impl<'a> State<'_, 'a> {
     fn report(&mut self, offset: usize, message: impl Into<String>) {
         self.damaged = true;
+        let name = self.segment.name;
+        let listed = self
+            .tables
+            .damage
+            .iter()
+            .rev()
+            .take_while(|damage| damage.path == name)
+            .count();
+        if listed >= MAX_REPORTS_PER_FILE {
+            self.unreported += 1;
+            return;
+        }
         self.tables.damage.push(Damage {
             path: self.segment.name.to_owned(),
             offset: offset as u64,
@@ -116,7 +135,7 @@ impl State<'_, '_> {
         });
     }
 
-    fn block(&mut self, block: Block<'_>) {
+    fn block(&mut self, block: Block<'a>) {
         let payload_offset = block.offset + block::HEADER_LEN;
         for entry in ulog_schema::entry::EntryReader::new(block.payload) {
             match entry {
@@ -145,7 +164,7 @@ impl State<'_, '_> {
         }
     }
 
-    fn entry(&mut self, payload_offset: usize, entry: Entry<'_>) {
+    fn entry(&mut self, payload_offset: usize, entry: Entry<'a>) {
         let at = payload_offset + entry.offset;
         let result = match entry.kind {
             kind::SITE => self.site(entry.body),
@@ -163,8 +182,15 @@ impl State<'_, '_> {
         }
     }
 
-    fn site(&mut self, body: &[u8]) -> Result<(), String> {
+    fn site(&mut self, body: &'a [u8]) -> Result<(), String> {
         let def = SiteDef::decode(body).map_err(|error| error.to_string())?;
+        if self
+            .sites
+            .get(&def.id)
+            .is_some_and(|&(_, defined_by)| defined_by == body)
+        {
+            return Ok(());
+        }
         let kinds: Box<[ArgKind]> = def.args.iter().map(|arg| arg.kind).collect();
         let template = Template::new(def.format, &kinds).map_err(|error| error.to_string());
         let index = self.tables.sites.len() as u32;
@@ -179,7 +205,7 @@ impl State<'_, '_> {
             names: def.args.iter().map(|arg| arg.name.into()).collect(),
             template: template.clone(),
         });
-        self.sites.insert(def.id, index);
+        self.sites.insert(def.id, (index, body));
 
         template.map(|_| ()).map_err(|problem| {
             format!(
@@ -223,7 +249,7 @@ impl State<'_, '_> {
     fn record(&mut self, body: &[u8]) -> Result<(), String> {
         let (header, args) = read_record(body).map_err(|error| error.to_string())?;
         let site_id = header.site.get();
-        let site = *self.sites.get(&site_id).ok_or_else(|| {
+        let (site, _) = *self.sites.get(&site_id).ok_or_else(|| {
             format!(
                 "record names call site {site_id}, which no earlier site entry in this file \
                  defines, skipped"
@@ -278,6 +304,21 @@ impl State<'_, '_> {
     }
 
     fn finish(mut self) {
+        self.report_end();
+        if self.unreported > 0 {
+            let message = format!(
+                "{} more problems in this file were found and not listed",
+                self.unreported
+            );
+            self.tables.damage.push(Damage {
+                path: self.segment.name.to_owned(),
+                offset: self.segment.bytes.len() as u64,
+                message,
+            });
+        }
+    }
+
+    fn report_end(&mut self) {
         let Some((at, end)) = self.end else {
             self.report(
                 self.segment.bytes.len(),

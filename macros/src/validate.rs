@@ -248,11 +248,18 @@ fn check_count(
 ) -> Option<Vec<Option<SpecCheck>>> {
     let placeholders = types.len();
     if args.len() > placeholders {
+        // A user coming from `format!` writes `{}`; say so instead of only counting.
+        let value = literal.value();
+        let hint = if value.contains("{}") || value.contains("{:") {
+            "; ulog placeholders are `<>` and `<:spec>`, not `{}` and `{:spec}`"
+        } else {
+            ""
+        };
         errors.push(syn::Error::new_spanned(
             &args[placeholders].expr,
             format!(
                 "this argument has no placeholder: the format has {} and {} given; \
-                 add `<>` to the format or remove the argument",
+                 add `<>` to the format or remove the argument{hint}",
                 counted(placeholders, "placeholder", "placeholders"),
                 counted(args.len(), "argument was", "arguments were"),
             ),

@@ -60,6 +60,7 @@ pub use ulog_schema::Level;
 pub use crate::arg::Arg;
 pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
 pub use crate::filter::set_level;
+pub use crate::producer::prepare_thread;
 pub use crate::stats::{stats, Stats};
 
 use crate::backend::{Backend, Control, FlushState};

@@ -37,9 +37,10 @@ pub struct Stats {
     /// Records dropped because their thread's ring was full. Each drop reaches a segment file
     /// as a drop marker.
     pub records_dropped: u64,
-    /// Records logged when no ring could take them: before `init`, while the logger stopped,
-    /// from a thread-local destructor after the thread's ring was gone, or from inside
-    /// another log call.
+    /// Records that passed the level check but found no ring: logged while the logger was
+    /// stopping, from a thread-local destructor after the thread's ring was gone, or from
+    /// inside another log call. Calls before `init` or after the guard is dropped fail the
+    /// level check, because every level is off then, and are not counted anywhere.
     pub records_unregistered: u64,
     /// Records lost because writing their block failed.
     pub records_lost_io: u64,

@@ -1,15 +1,15 @@
 //! Segment files: naming, headers, blocks, per-file dictionaries and rotation.
 //!
 //! The writer builds one block in memory and writes it with a single `write` call once it
-//! reaches [`BLOCK_TARGET`] bytes or the backend asks for a flush. Each file keeps its own
-//! dictionary of sites and threads, so a site or thread is defined again in every file that
-//! uses it and each file decodes alone.
+//! reaches [`BLOCK_TARGET`] bytes or the backend requests a flush. A site or thread is
+//! defined again in every block that uses it, so each block decodes on its own: damage to
+//! one block loses only that block's records, and every file decodes alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
@@ -24,6 +24,12 @@ pub(crate) const BLOCK_TARGET: usize = 64 << 10;
 
 /// Permissions of new segment files: owner reads and writes, group reads.
 const FILE_MODE: u32 = 0o640;
+
+/// Sequence number of the next segment file this process creates.
+static NEXT_FILE_SEQUENCE: AtomicU32 = AtomicU32::new(0);
+
+/// Sequence number past which the writer stops skipping names that already exist.
+const MAX_FILE_SEQUENCE: u32 = 1_000_000;
 
 /// Identity of the writing process, repeated in every file header.
 #[derive(Debug, Clone)]
@@ -53,9 +59,11 @@ pub(crate) struct SegmentWriter {
     records_in_file: u64,
     dropped_in_file: u64,
 
-    /// File-local site ids by site address.
-    site_ids: HashMap<usize, u32>,
-    threads_defined: HashSet<u32>,
+    /// File-local site id by site address, with the sequence number of the last block that
+    /// defined it.
+    site_ids: HashMap<usize, (u32, u32)>,
+    /// Sequence number of the last block that defined each thread id.
+    threads_defined: HashMap<u32, u32>,
     /// Most recent calibration, repeated at the top of each new file.
     clock: ClockSync,
 }
@@ -84,7 +92,7 @@ impl SegmentWriter {
             records_in_file: 0,
             dropped_in_file: 0,
             site_ids: HashMap::new(),
-            threads_defined: HashSet::new(),
+            threads_defined: HashMap::new(),
             clock,
         };
         writer.open_file()?;
@@ -103,17 +111,28 @@ impl SegmentWriter {
     }
 
     fn open_file(&mut self) -> io::Result<()> {
-        let path = self.dir.join(self.file_name());
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
-        let mut file = options.open(&path).map_err(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("cannot create {}: {error}", path.display()),
-            )
-        })?;
+        let mut file = loop {
+            // Sequence numbers count across every logger run in this process, so a second
+            // `init` within the same second never reuses a name.
+            self.file_sequence = NEXT_FILE_SEQUENCE.fetch_add(1, Ordering::Relaxed);
+            let path = self.dir.join(self.file_name());
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+            match options.open(&path) {
+                Ok(file) => break file,
+                Err(error)
+                    if error.kind() == io::ErrorKind::AlreadyExists
+                        && self.file_sequence < MAX_FILE_SEQUENCE => {}
+                Err(error) => {
+                    return Err(io::Error::new(
+                        error.kind(),
+                        format!("cannot create {}: {error}", path.display()),
+                    ))
+                }
+            }
+        };
 
         let header = FileHeader {
             version_major: VERSION_MAJOR,
@@ -151,7 +170,8 @@ impl SegmentWriter {
     }
 
     fn define_thread(&mut self, thread: &ThreadShared) {
-        if self.threads_defined.insert(thread.id) {
+        let block = self.block_sequence;
+        if self.threads_defined.insert(thread.id, block) != Some(block) {
             ThreadDef {
                 id: thread.id,
                 name: &thread.name,
@@ -162,11 +182,14 @@ impl SegmentWriter {
 
     fn site_id(&mut self, site: &'static Site) -> u32 {
         let address = site as *const Site as usize;
-        if let Some(&id) = self.site_ids.get(&address) {
+        let block = self.block_sequence;
+        let next_id = self.site_ids.len() as u32;
+        let (id, defined_in) = self.site_ids.entry(address).or_insert((next_id, u32::MAX));
+        let id = *id;
+        if *defined_in == block {
             return id;
         }
-        let id = self.site_ids.len() as u32;
-        self.site_ids.insert(address, id);
+        *defined_in = block;
         SiteDef {
             id,
             level: site.level,
@@ -279,7 +302,6 @@ impl SegmentWriter {
 
     fn rotate(&mut self) -> io::Result<()> {
         self.finish_file()?;
-        self.file_sequence += 1;
         self.open_file()
     }
 

@@ -32,7 +32,7 @@ pub struct FixedHeader {
     pub clock_source: u8,
     /// Zero.
     pub reserved: [u8; 3],
-    /// Sequence number of this file among the files of one process run, from 0.
+    /// Sequence number of this file, increasing within one process.
     pub file_sequence: U32,
     /// Wall time when the logger started, in nanoseconds since the Unix epoch.
     pub start_unix_ns: U64,
@@ -55,7 +55,7 @@ pub struct FileHeader {
     pub pid: u32,
     /// Clock of record ticks.
     pub clock_source: ClockSource,
-    /// Sequence number of this file among the files of one process run.
+    /// Sequence number of this file, increasing within one process.
     pub file_sequence: u32,
     /// Wall time when the logger started, in Unix nanoseconds.
     pub start_unix_ns: u64,
