@@ -135,16 +135,16 @@ impl Config {
             ));
         }
         if let Some(core) = self.backend_core {
-            let cores: Vec<usize> = core_affinity::get_core_ids()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|id| id.id)
-                .collect();
-            if !cores.contains(&core) {
+            // The calling thread may itself be pinned, so the machine's online CPUs are the
+            // reference here, not the caller's affinity mask.
+            // SAFETY: sysconf has no preconditions and only reads system configuration.
+            let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+            let online = usize::try_from(online).unwrap_or(0);
+            if core >= online {
                 return Err(invalid(
                     "backend_core",
                     core.to_string(),
-                    format!("choose one of the cores this process may use: {cores:?}"),
+                    format!("choose a core from 0 to {}", online.saturating_sub(1)),
                 ));
             }
         }
