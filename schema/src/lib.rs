@@ -25,6 +25,7 @@ pub mod entry;
 pub mod fmt;
 pub mod header;
 mod kinds;
+pub mod packed;
 pub mod record;
 pub mod varint;
 
