@@ -1,7 +1,11 @@
 //! Segment files: naming, headers, blocks, per-file dictionaries and rotation.
 //!
 //! The writer builds one block in memory and writes it with a single `write` call once it
-//! reaches [`BLOCK_TARGET`] bytes or the backend asks for a flush. Each file keeps its own
+//! reaches [`BLOCK_TARGET`] bytes or the backend asks for a flush. Consecutive records of one
+//! thread go into one RUN entry, whose body builds up in a scratch buffer: the writer converts
+//! each record's arguments from the ring encoding to the packed one there, and appends the
+//! entry to the block when the run ends. A run ends when another thread's record, a
+//! definition, a drop marker or a clock point comes, or when the block is sealed. Each file keeps its own
 //! dictionary of sites and threads, so a site or thread is defined again in every file that
 //! uses it and each file decodes alone.
 
@@ -13,7 +17,8 @@ use std::sync::atomic::Ordering;
 
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
-use ulog_schema::{block, record, ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
+use ulog_schema::run::RunBuilder;
+use ulog_schema::{block, ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
 
 use crate::producer::ThreadShared;
 use crate::site::Site;
@@ -49,6 +54,8 @@ pub(crate) struct SegmentWriter {
 
     /// The block being built, header space included; empty when no block is open.
     block: Vec<u8>,
+    /// The open RUN entry, which belongs at the end of `block`.
+    run: RunBuilder,
     records_in_block: u64,
     records_in_file: u64,
     dropped_in_file: u64,
@@ -80,6 +87,7 @@ impl SegmentWriter {
             file_bytes: 0,
             block_sequence: 0,
             block: Vec::with_capacity(BLOCK_TARGET * 2),
+            run: RunBuilder::new(),
             records_in_block: 0,
             records_in_file: 0,
             dropped_in_file: 0,
@@ -150,8 +158,14 @@ impl SegmentWriter {
         }
     }
 
+    /// Appends the open run, if any, to the block.
+    fn close_run(&mut self) {
+        self.run.finish(&mut self.block);
+    }
+
     fn define_thread(&mut self, thread: &ThreadShared) {
         if self.threads_defined.insert(thread.id) {
+            self.close_run();
             ThreadDef {
                 id: thread.id,
                 name: &thread.name,
@@ -167,6 +181,7 @@ impl SegmentWriter {
         }
         let id = self.site_ids.len() as u32;
         self.site_ids.insert(address, id);
+        self.close_run();
         SiteDef {
             id,
             level: site.level,
@@ -197,16 +212,27 @@ impl SegmentWriter {
         args: &[u8],
     ) -> io::Result<()> {
         self.open_block();
-        self.define_thread(thread);
+        if self.run.thread() != Some(thread.id) {
+            self.close_run();
+            self.define_thread(thread);
+        }
         let site_id = self.site_id(site);
-        record::write_record(&mut self.block, site_id, thread.id, ticks, args);
-        self.records_in_block += 1;
+        if self.run.thread().is_none() {
+            self.run.start(thread.id, ticks);
+        }
+        let kinds = site.args.iter().map(|arg| arg.kind);
+        let packed = self.run.push(site_id, ticks, kinds, args);
+        debug_assert_eq!(packed, Some(args.len()), "record arguments are cut short");
+        if packed.is_some() {
+            self.records_in_block += 1;
+        }
         self.seal_if_full()
     }
 
     /// Appends a drop marker for `count` records of `thread`.
     pub(crate) fn drops(&mut self, thread: &ThreadShared, count: u64) -> io::Result<()> {
         self.open_block();
+        self.close_run();
         self.define_thread(thread);
         let marker = DropsEntry {
             thread: thread.id.into(),
@@ -220,6 +246,7 @@ impl SegmentWriter {
     /// Appends a clock re-sync point, and keeps it for the headers of later files.
     pub(crate) fn clock(&mut self, sync: ClockSync) -> io::Result<()> {
         self.open_block();
+        self.close_run();
         self.clock = sync;
         let point = ClockEntry {
             ticks: sync.anchor_ticks.into(),
@@ -231,7 +258,7 @@ impl SegmentWriter {
     }
 
     fn seal_if_full(&mut self) -> io::Result<()> {
-        if self.block.len() >= BLOCK_TARGET {
+        if self.block.len() + self.run.entry_len() >= BLOCK_TARGET {
             self.seal()?;
         }
         Ok(())
@@ -243,6 +270,7 @@ impl SegmentWriter {
     ///
     /// Fails when the write fails. The block's records are then counted as lost.
     pub(crate) fn seal(&mut self) -> io::Result<()> {
+        self.close_run();
         if self.block.is_empty() {
             return Ok(());
         }

@@ -1,11 +1,15 @@
 //! A real segment cut at every byte offset of its last blocks still yields every record of
 //! the blocks before the cut, and the damage report names the offset of the cut block.
 
+use std::collections::HashMap;
 use ulog::ulog;
 use ulog_decode::Decoder;
 use ulog_schema::block::BlockReader;
-use ulog_schema::entry::{kind, EntryReader};
+
+use ulog_schema::entry::{kind, EntryReader, SiteDef};
 use ulog_schema::header::FileHeader;
+use ulog_schema::run::RunReader;
+use ulog_schema::ArgKind;
 use ulog_tests::TestLogger;
 
 const BATCHES: u32 = 4;
@@ -20,12 +24,30 @@ struct BlockInfo {
 
 fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
     let (_, header_len) = FileHeader::decode(bytes).unwrap();
+    let mut kinds: HashMap<u32, Vec<ArgKind>> = HashMap::new();
     BlockReader::new(&bytes[header_len..], header_len)
         .map(|block| {
             let block = block.unwrap();
-            let records = EntryReader::new(block.payload)
-                .filter(|entry| entry.as_ref().unwrap().kind == kind::RECORD)
-                .count();
+            let mut records = 0;
+            for entry in EntryReader::new(block.payload) {
+                let entry = entry.unwrap();
+                match entry.kind {
+                    kind::SITE => {
+                        let site = SiteDef::decode(entry.body).unwrap();
+                        kinds.insert(site.id, site.args.iter().map(|arg| arg.kind).collect());
+                    }
+                    kind::RUN => {
+                        let mut run = RunReader::new(entry.body).unwrap();
+                        while let Some(record) =
+                            run.next_record(|id| kinds.get(&id).map(Vec::as_slice))
+                        {
+                            record.unwrap();
+                            records += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
             BlockInfo {
                 offset: block.offset,
                 len: ulog_schema::block::HEADER_LEN + block.payload.len(),
