@@ -45,17 +45,45 @@ pub fn f64_decimal(value: f64) -> Option<(i64, u32)> {
     if !value.is_finite() {
         return None;
     }
+    // A mantissa whose division gave other bits; 0 for none, which never fails alone.
+    let mut failed = 0i64;
     for (k, scale) in POW10.iter().enumerate() {
-        let scaled = (value * scale).round();
+        let scaled = value * scale;
         if scaled.abs() >= MANTISSA_LIMIT as f64 {
             return None;
         }
-        let mantissa = scaled as i64;
+        let mantissa = round_half_away(scaled);
+        // Two shortcuts skip divisions that cannot succeed; the division alone decides.
+        // When `m / 10^k` rounds to `value`, `value * 10^k` is within a few units in the last
+        // place of `m`, so a product farther from an integer is no candidate. And `10m / 10^(k+1)`
+        // is the same real number as a failed `m / 10^k`, so it fails the same way.
+        if (scaled - mantissa as f64).abs() > scaled.abs() * NEAR_INTEGER {
+            continue;
+        }
+        if failed != 0 && mantissa == failed.saturating_mul(10) {
+            failed = mantissa;
+            continue;
+        }
         if (mantissa as f64 / scale).to_bits() == value.to_bits() {
             return Some((mantissa, k as u32));
         }
+        failed = mantissa;
     }
     None
+}
+
+/// Relative distance from an integer beyond which a scaled value cannot be a decimal form:
+/// 2^-49, eight times the rounding error of one multiplication and one division.
+const NEAR_INTEGER: f64 = 1.0 / (1u64 << 49) as f64;
+
+/// Rounds half away from zero, as `f64::round` does, for `|value| < 2^53`, without a call
+/// into the math library.
+fn round_half_away(value: f64) -> i64 {
+    let truncated = value as i64;
+    let fraction = value - truncated as f64;
+    // Comparisons as integers rather than branches: the fraction of a value without a short
+    // form is random, and mispredicted branches would dominate the search.
+    truncated + i64::from(fraction >= 0.5) - i64::from(fraction <= -0.5)
 }
 
 /// Appends `value` in its packed form: the varint `zigzag(m) << 4 | k` when

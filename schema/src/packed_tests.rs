@@ -154,6 +154,21 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn rounding_matches_the_standard_library(value in -9.0e15f64..9.0e15) {
+        prop_assert_eq!(round_half_away(value), value.round() as i64);
+    }
+
+    #[test]
+    fn decimals_written_with_k_places_are_found(m in -(1i64 << 50)..(1i64 << 50), k in 0u32..=9) {
+        let value = m as f64 / POW10[k as usize];
+        let (found_m, found_k) = f64_decimal(value).unwrap();
+        prop_assert!(found_k <= k);
+        prop_assert_eq!((found_m as f64 / POW10[found_k as usize]).to_bits(), value.to_bits());
+    }
+}
+
 #[test]
 fn prices_take_few_bytes() {
     for (value, len, decimals) in [
