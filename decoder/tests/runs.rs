@@ -12,7 +12,7 @@ fn n(value: u64) -> Vec<ArgValue<'static>> {
     vec![ArgValue::U64(value)]
 }
 
-/// A file with thread 1 (`main`), thread 2 (`feed`), site 1 `n=<>` and site 2
+/// Starts a file with thread 1 (`main`), thread 2 (`feed`), site 1 `n=<>` and site 2
 /// `fill <> @ <:.2> on <>`.
 fn two_threads() -> Segment {
     let mut segment = simple();
@@ -112,7 +112,7 @@ fn damaged_run(damage: impl FnOnce(&mut Vec<u8>, &[usize])) -> (ulog_decode::Dec
 }
 
 #[test]
-fn unknown_site_loses_the_rest_of_its_run_only() {
+fn run_unknown_site_loses_rest() {
     let (decoded, body_start) = damaged_run(|body, starts| body[starts[1]] = 9);
     assert_eq!(messages(&decoded), ["n=0", "n=3"]);
     let damage = &decoded.damage()[0];
@@ -122,7 +122,7 @@ fn unknown_site_loses_the_rest_of_its_run_only() {
 }
 
 #[test]
-fn bad_values_and_cuts_lose_the_rest_of_their_run_only() {
+fn run_bad_value_loses_rest() {
     // The f64 of the second record: 2.5 is `zigzag(25) << 4 | 1`, two bytes after the site,
     // the delta and the qty.
     let (decoded, body_start) = damaged_run(|body, starts| body[starts[1] + 3] = 0x0c);

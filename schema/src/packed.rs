@@ -173,7 +173,7 @@ pub fn packed_args_len(
 ///
 /// # Errors
 ///
-/// Fails when `bytes` ends inside an argument, or holds a varint that is too long, a value out
+/// Fails when `bytes` ends inside an argument, or contains a varint that is too long, a value out
 /// of its kind's range, an impossible `bool`, `char` or `f64` form.
 pub fn decode_packed_args<'a>(
     kinds: impl IntoIterator<Item = ArgKind>,

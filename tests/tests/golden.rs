@@ -2,9 +2,9 @@
 //! produce from them. They catch any change to the format or the output that would break
 //! existing files or the tools that read the output.
 //!
-//! `basic.*` holds a segment of format 1.0, with RECORD entries, written before format 1.1
+//! `basic.*` contains a segment of format 1.0, with RECORD entries, written before format 1.1
 //! existed. It is frozen: the writer no longer produces 1.0 files, and decoders must keep
-//! reading it. `packed.*` holds the same session written by the current writer, format 1.1
+//! reading it. `packed.*` contains the same session written by the current writer, format 1.1
 //! with RUN entries. To regenerate `packed.*` after a deliberate change, run
 //! `ULOG_BLESS=1 cargo test -p ulog-tests --test golden` and review the diff.
 
@@ -137,20 +137,22 @@ fn versions_and_kinds(name: &str) -> ((u16, u16), Vec<u8>) {
 }
 
 #[test]
-fn format_1_0_segment_still_decodes_to_its_golden_output() {
+fn golden_format_1_0_still_decodes() {
     let (version, kinds) = versions_and_kinds("basic");
     assert_eq!(version, (1, 0));
-    assert!(kinds.contains(&kind::RECORD) && !kinds.contains(&kind::RUN));
+    assert!(kinds.contains(&kind::RECORD));
+    assert!(!kinds.contains(&kind::RUN));
     check_golden("basic");
 }
 
 #[test]
-fn packed_segment_decodes_to_golden_output() {
+fn golden_format_1_1_decodes() {
     if std::env::var_os("ULOG_BLESS").is_some() {
         bless();
     }
     let (version, kinds) = versions_and_kinds("packed");
     assert_eq!(version, (VERSION_MAJOR, VERSION_MINOR));
-    assert!(kinds.contains(&kind::RUN) && !kinds.contains(&kind::RECORD));
+    assert!(kinds.contains(&kind::RUN));
+    assert!(!kinds.contains(&kind::RECORD));
     check_golden("packed");
 }
