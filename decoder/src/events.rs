@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use ulog_schema::packed::decode_packed_args;
 use ulog_schema::record::{decode_args, ArgValue};
 use ulog_schema::{ArgKind, Level};
 
@@ -48,6 +49,9 @@ pub(crate) struct Slot {
     pub thread: u32,
     /// Length of a record's argument bytes.
     pub len: u32,
+    /// Whether a record's arguments are in the packed encoding of a RUN entry rather than the
+    /// fixed-size one of a RECORD entry.
+    pub packed: bool,
 }
 
 /// A problem found in an input. Decoding goes on past it.
@@ -125,6 +129,7 @@ impl Decoded {
                 thread,
                 site,
                 arg_bytes: &bytes[start..start + slot.len as usize],
+                packed: slot.packed,
             }
             .into()
         }
@@ -171,6 +176,7 @@ pub struct Record<'a> {
     thread: &'a Thread,
     site: &'a Site,
     arg_bytes: &'a [u8],
+    packed: bool,
 }
 
 impl<'a> Record<'a> {
@@ -255,9 +261,13 @@ impl<'a> Record<'a> {
     /// when it read the record, so an error here would be a bug, and it gives no values
     /// rather than wrong ones.
     pub(crate) fn values(&self) -> Vec<ArgValue<'a>> {
-        decode_args(self.site.kinds.iter().copied(), self.arg_bytes)
-            .map(|(values, _)| values)
-            .unwrap_or_default()
+        let kinds = self.site.kinds.iter().copied();
+        let decoded = if self.packed {
+            decode_packed_args(kinds, self.arg_bytes)
+        } else {
+            decode_args(kinds, self.arg_bytes)
+        };
+        decoded.map(|(values, _)| values).unwrap_or_default()
     }
 
     pub(crate) fn write_message_with(&self, values: &[ArgValue<'a>], out: &mut String) {

@@ -47,6 +47,7 @@ mod tests {
 
     fn slot(ts_ns: i64, thread: u32, data: u64) -> Slot {
         Slot {
+            packed: false,
             ts_ns,
             data,
             site: 0,

@@ -13,6 +13,7 @@ use ulog_schema::entry::{
 };
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::record::{args_len, decode_args, read_record};
+use ulog_schema::run::RunReader;
 use ulog_schema::ArgKind;
 
 use crate::events::{Damage, Site, Slot, Thread, DROP_MARKER};
@@ -170,6 +171,10 @@ impl<'a> State<'_, 'a> {
             kind::SITE => self.site(entry.body),
             kind::THREAD => self.thread(entry.body),
             kind::RECORD => self.record(entry.body),
+            kind::RUN => {
+                self.run(at + entry_header_len(entry), entry.body);
+                Ok(())
+            }
             kind::CLOCK => self.clock(entry.body),
             kind::DROPS => self.drops(entry.body),
             kind::END => read_fixed::<EndEntry>("end", entry.body)
@@ -269,8 +274,63 @@ impl<'a> State<'_, 'a> {
             site,
             thread,
             len: args.len() as u32,
+            packed: false,
         });
         Ok(())
+    }
+
+    /// Reads a RUN entry whose body starts at file offset `at`. Damage costs the rest of the
+    /// run and is reported at the damaged record's offset.
+    fn run(&mut self, at: usize, body: &[u8]) {
+        let mut reader = match RunReader::new(body) {
+            Ok(reader) => reader,
+            Err(error) => {
+                self.report(at, format!("{}, run skipped", error.detail));
+                return;
+            }
+        };
+        let thread = match self.thread_index(reader.thread(), "run") {
+            Ok(thread) => thread,
+            Err(problem) => return self.report(at, problem),
+        };
+        let mut latest = None;
+        let sites = &self.sites;
+        let tables = &mut *self.tables;
+        loop {
+            let next = reader.next_record(|id| {
+                let (index, _) = *sites.get(&id)?;
+                Some(&*tables.sites[index as usize].kinds)
+            });
+            let record = match next {
+                None => break,
+                Some(Ok(record)) => record,
+                Some(Err(error)) => {
+                    let lost = "rest of run skipped";
+                    let message = format!("damaged run record: {}; {lost}", error.detail);
+                    tables.damage.push(Damage {
+                        path: self.segment.name.to_owned(),
+                        offset: (at + error.offset) as u64,
+                        message,
+                    });
+                    self.damaged = true;
+                    break;
+                }
+            };
+            let ts_ns = saturate(self.clock.to_unix_ns(record.ticks));
+            latest = Some(ts_ns);
+            self.records += 1;
+            tables.timeline.push(Slot {
+                ts_ns,
+                data: offset_in(self.segment.bytes, record.args) as u64,
+                site: sites[&record.site].0,
+                thread,
+                len: record.args.len() as u32,
+                packed: true,
+            });
+        }
+        if let Some(ts_ns) = latest {
+            self.latest.insert(thread, ts_ns);
+        }
     }
 
     fn clock(&mut self, body: &[u8]) -> Result<(), String> {
@@ -299,6 +359,7 @@ impl<'a> State<'_, 'a> {
             site: DROP_MARKER,
             thread,
             len: 0,
+            packed: false,
         });
         Ok(())
     }
@@ -362,6 +423,11 @@ fn check_args(kinds: &[ArgKind], args: &[u8]) -> Result<(), String> {
         1 => Err("1 byte follows its arguments".to_owned()),
         _ => Err(format!("{extra} bytes follow its arguments")),
     }
+}
+
+/// Bytes of an entry's kind and length in front of its body.
+fn entry_header_len(entry: Entry<'_>) -> usize {
+    ulog_schema::entry::header_len(entry.body.len())
 }
 
 /// Clamps a time in nanoseconds to what an `i64` holds: the years 1677 to 2262.

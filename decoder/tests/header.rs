@@ -14,7 +14,7 @@ fn newer_major_names_both_versions() {
     let decoded = decode(&[Segment::with_header(&newer).finish()]);
     let message = &decoded.damage()[0].message;
     assert!(message.contains("2.3"), "{message}");
-    assert!(message.contains("1.0"), "{message}");
+    assert!(message.contains("1.1"), "{message}");
 }
 
 #[test]

@@ -4,6 +4,12 @@
 //! reaches [`BLOCK_TARGET`] bytes or the backend requests a flush. A site or thread is
 //! defined again in every block that uses it, so each block decodes on its own: damage to
 //! one block loses only that block's records, and every file decodes alone.
+//!
+//! Consecutive records of one thread go into one RUN entry, whose body builds up in a scratch
+//! buffer: the writer converts each record's arguments from the ring encoding to the packed
+//! one there, and appends the entry to the block when the run ends. A run ends when another
+//! thread's record, a definition, a drop marker or a clock point comes, or when the block is
+//! sealed.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -13,7 +19,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
-use ulog_schema::{block, record, ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
+use ulog_schema::run::RunBuilder;
+use ulog_schema::{block, ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
 
 use crate::producer::ThreadShared;
 use crate::site::Site;
@@ -55,6 +62,8 @@ pub(crate) struct SegmentWriter {
 
     /// The block being built, header space included; empty when no block is open.
     block: Vec<u8>,
+    /// The open RUN entry, which belongs at the end of `block`.
+    run: RunBuilder,
     records_in_block: u64,
     records_in_file: u64,
     dropped_in_file: u64,
@@ -88,6 +97,7 @@ impl SegmentWriter {
             file_bytes: 0,
             block_sequence: 0,
             block: Vec::with_capacity(BLOCK_TARGET * 2),
+            run: RunBuilder::new(),
             records_in_block: 0,
             records_in_file: 0,
             dropped_in_file: 0,
@@ -169,9 +179,15 @@ impl SegmentWriter {
         }
     }
 
+    /// Appends the open run, if any, to the block.
+    fn close_run(&mut self) {
+        self.run.finish(&mut self.block);
+    }
+
     fn define_thread(&mut self, thread: &ThreadShared) {
         let block = self.block_sequence;
         if self.threads_defined.insert(thread.id, block) != Some(block) {
+            self.close_run();
             ThreadDef {
                 id: thread.id,
                 name: &thread.name,
@@ -190,6 +206,7 @@ impl SegmentWriter {
             return id;
         }
         *defined_in = block;
+        self.close_run();
         SiteDef {
             id,
             level: site.level,
@@ -220,16 +237,27 @@ impl SegmentWriter {
         args: &[u8],
     ) -> io::Result<()> {
         self.open_block();
-        self.define_thread(thread);
+        if self.run.thread() != Some(thread.id) {
+            self.close_run();
+            self.define_thread(thread);
+        }
         let site_id = self.site_id(site);
-        record::write_record(&mut self.block, site_id, thread.id, ticks, args);
-        self.records_in_block += 1;
+        if self.run.thread().is_none() {
+            self.run.start(thread.id, ticks);
+        }
+        let kinds = site.args.iter().map(|arg| arg.kind);
+        let packed = self.run.push(site_id, ticks, kinds, args);
+        debug_assert_eq!(packed, Some(args.len()), "record arguments are cut short");
+        if packed.is_some() {
+            self.records_in_block += 1;
+        }
         self.seal_if_full()
     }
 
     /// Appends a drop marker for `count` records of `thread`.
     pub(crate) fn drops(&mut self, thread: &ThreadShared, count: u64) -> io::Result<()> {
         self.open_block();
+        self.close_run();
         self.define_thread(thread);
         let marker = DropsEntry {
             thread: thread.id.into(),
@@ -243,6 +271,7 @@ impl SegmentWriter {
     /// Appends a clock re-sync point, and keeps it for the headers of later files.
     pub(crate) fn clock(&mut self, sync: ClockSync) -> io::Result<()> {
         self.open_block();
+        self.close_run();
         self.clock = sync;
         let point = ClockEntry {
             ticks: sync.anchor_ticks.into(),
@@ -254,7 +283,7 @@ impl SegmentWriter {
     }
 
     fn seal_if_full(&mut self) -> io::Result<()> {
-        if self.block.len() >= BLOCK_TARGET {
+        if self.block.len() + self.run.entry_len() >= BLOCK_TARGET {
             self.seal()?;
         }
         Ok(())
@@ -266,6 +295,7 @@ impl SegmentWriter {
     ///
     /// Fails when the write fails. The block's records are then counted as lost.
     pub(crate) fn seal(&mut self) -> io::Result<()> {
+        self.close_run();
         if self.block.is_empty() {
             return Ok(());
         }

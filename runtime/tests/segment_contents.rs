@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use ulog::{ulog, Config, Level};
 use ulog_schema::entry::{self, kind, EndEntry, EntryReader, SiteDef, ThreadDef};
 use ulog_schema::header::FileHeader;
-use ulog_schema::record::{self, ArgValue};
+use ulog_schema::packed;
+use ulog_schema::record::ArgValue;
+use ulog_schema::run::RunReader;
 use ulog_schema::{block::BlockReader, ArgKind};
 
 #[test]
@@ -49,6 +51,7 @@ fn segment_holds_definitions_records_and_end() {
     let bytes = std::fs::read(&files[0]).unwrap();
 
     let (header, header_len) = FileHeader::decode(&bytes).unwrap();
+    assert_eq!((header.version_major, header.version_minor), (1, 1));
     assert_eq!(header.pid, std::process::id());
     assert_eq!(header.file_sequence, 0);
 
@@ -69,18 +72,25 @@ fn segment_holds_definitions_records_and_end() {
                     let thread = ThreadDef::decode(entry.body).unwrap();
                     threads.insert(thread.id, thread.name.to_owned());
                 }
-                kind::RECORD => {
-                    let (header, args) = record::read_record(entry.body).unwrap();
-                    let site = &sites[&header.site.get()];
-                    assert!(threads.contains_key(&header.thread.get()));
-                    let kinds = site.args.iter().map(|arg| arg.kind);
-                    let (values, used) = record::decode_args(kinds, args).unwrap();
-                    assert_eq!(used, args.len());
-                    records.push((
-                        site.format.to_owned(),
-                        threads[&header.thread.get()].clone(),
-                        values,
-                    ));
+                kind::RECORD => panic!("a 1.1 writer emits RUN entries, not RECORD entries"),
+                kind::RUN => {
+                    let mut run = RunReader::new(entry.body).unwrap();
+                    let thread = threads[&run.thread()].clone();
+                    let kinds_by_site: HashMap<u32, Vec<ArgKind>> = sites
+                        .iter()
+                        .map(|(id, site)| (*id, site.args.iter().map(|arg| arg.kind).collect()))
+                        .collect();
+                    while let Some(record) =
+                        run.next_record(|id| kinds_by_site.get(&id).map(Vec::as_slice))
+                    {
+                        let record = record.unwrap();
+                        let site = &sites[&record.site];
+                        let kinds = site.args.iter().map(|arg| arg.kind);
+                        let (values, used) =
+                            packed::decode_packed_args(kinds, record.args).unwrap();
+                        assert_eq!(used, record.args.len());
+                        records.push((site.format.to_owned(), thread.clone(), values));
+                    }
                 }
                 kind::END => end = Some(entry::read_fixed::<EndEntry>("end", entry.body).unwrap()),
                 _ => {}

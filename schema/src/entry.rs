@@ -15,7 +15,8 @@ pub mod kind {
     pub const SITE: u8 = 1;
     /// A thread definition, [`super::ThreadDef`].
     pub const THREAD: u8 = 2;
-    /// A log record, [`crate::record::RecordHeader`] and argument bytes.
+    /// A log record, [`crate::record::RecordHeader`] and argument bytes. Format 1.0 writers
+    /// emit it; 1.1 writers emit [`RUN`] instead.
     pub const RECORD: u8 = 3;
     /// A clock re-sync point, [`super::ClockEntry`].
     pub const CLOCK: u8 = 4;
@@ -23,6 +24,9 @@ pub mod kind {
     pub const DROPS: u8 = 5;
     /// The end of the file, [`super::EndEntry`].
     pub const END: u8 = 6;
+    /// Consecutive records of one thread with packed arguments, [`crate::run`]. Since
+    /// format 1.1.
+    pub const RUN: u8 = 7;
 }
 
 /// Maximum number of arguments of one call site.

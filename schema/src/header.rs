@@ -275,12 +275,13 @@ mod tests {
     fn newer_major_is_rejected_with_both_versions() {
         let mut header = sample();
         header.version_major = 2;
+        header.version_minor = 0;
         let mut bytes = Vec::new();
         header.encode(&mut bytes);
         let error = FileHeader::decode(&bytes).unwrap_err();
         let message = error.to_string();
         assert!(message.contains("2.0"), "{message}");
-        assert!(message.contains("1.0"), "{message}");
+        assert!(message.contains("1.1"), "{message}");
     }
 
     #[test]

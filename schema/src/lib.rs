@@ -1,7 +1,8 @@
-//! The ulog segment file format, version 1.
+//! The ulog segment file format, version 1.1.
 //!
 //! A segment is a self-describing binary log file: a [`header::FileHeader`] followed by
-//! checksummed [`block`]s of length-framed [`entry`] values. `FORMAT.md` in this crate's folder
+//! checksummed [`block`]s of length-framed [`entry`] values. Records travel in [`run`] entries
+//! with [`packed`] arguments. `FORMAT.md` in this crate's folder
 //! is the normative description; this crate is its only implementation, shared by the runtime
 //! (which writes segments) and the decoder (which reads them).
 //!
@@ -25,7 +26,9 @@ pub mod entry;
 pub mod fmt;
 pub mod header;
 mod kinds;
+pub mod packed;
 pub mod record;
+pub mod run;
 pub mod varint;
 
 pub use kinds::{ArgKind, ClockSource, Level, UnknownValue};
@@ -35,7 +38,7 @@ pub const VERSION_MAJOR: u16 = 1;
 
 /// Minor version of the format this crate writes. Minor versions only add entry kinds or
 /// header fields that older readers can skip.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 
 /// File extension of segment files, without the dot.
 pub const FILE_EXTENSION: &str = "ulog";

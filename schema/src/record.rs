@@ -2,11 +2,9 @@
 //!
 //! A record entry's body is a [`RecordHeader`] followed by the arguments in call order, each
 //! encoded as its [`ArgKind`] says: fixed-size little-endian values, and strings as a 4-byte
-//! length and UTF-8 bytes. The runtime copies arguments in this same encoding into its rings,
-//! so the backend moves them to the file without re-encoding.
-//!
-//! Every reader and writer of argument bytes goes through this module, so a more compact
-//! encoding can replace this one in a single place.
+//! length and UTF-8 bytes. The runtime copies arguments in this same encoding into its rings.
+//! Format 1.0 files store it in RECORD entries; format 1.1 writers convert it to the encoding
+//! of [`crate::packed`] and store RUN entries instead.
 
 use std::borrow::Cow;
 

@@ -89,3 +89,63 @@ pub fn dropped(decoded: &Decoded) -> u64 {
         })
         .sum()
 }
+
+/// Offset, length and record count of one block of a segment.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockInfo {
+    /// Byte offset of the block header in the file.
+    pub offset: usize,
+    /// Bytes of the block, header included.
+    pub len: usize,
+    /// Records in the block, whether in RECORD or RUN entries.
+    pub records: usize,
+}
+
+/// Lists the blocks of an undamaged segment with their record counts, reading entries with
+/// the schema crate alone.
+///
+/// # Panics
+///
+/// Panics when the segment is damaged.
+pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
+    use std::collections::HashMap;
+
+    use ulog_schema::block::{BlockReader, HEADER_LEN};
+    use ulog_schema::entry::{kind, EntryReader, SiteDef};
+    use ulog_schema::header::FileHeader;
+    use ulog_schema::run::RunReader;
+    use ulog_schema::ArgKind;
+
+    let (_, header_len) = FileHeader::decode(bytes).expect("segment header");
+    let mut kinds: HashMap<u32, Vec<ArgKind>> = HashMap::new();
+    let mut blocks = Vec::new();
+    for block in BlockReader::new(&bytes[header_len..], header_len) {
+        let block = block.expect("intact block");
+        let mut records = 0;
+        for entry in EntryReader::new(block.payload) {
+            let entry = entry.expect("intact entry");
+            match entry.kind {
+                kind::SITE => {
+                    let site = SiteDef::decode(entry.body).expect("site definition");
+                    kinds.insert(site.id, site.args.iter().map(|arg| arg.kind).collect());
+                }
+                kind::RECORD => records += 1,
+                kind::RUN => {
+                    let mut run = RunReader::new(entry.body).expect("run header");
+                    while let Some(record) = run.next_record(|id| kinds.get(&id).map(Vec::as_slice))
+                    {
+                        record.expect("run record");
+                        records += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        blocks.push(BlockInfo {
+            offset: block.offset,
+            len: HEADER_LEN + block.payload.len(),
+            records,
+        });
+    }
+    blocks
+}

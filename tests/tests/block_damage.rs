@@ -3,10 +3,8 @@
 
 use ulog::ulog;
 use ulog_decode::Decoder;
-use ulog_schema::block::{BlockReader, HEADER_LEN};
-use ulog_schema::entry::{kind, EntryReader};
-use ulog_schema::header::FileHeader;
-use ulog_tests::TestLogger;
+use ulog_schema::block::HEADER_LEN;
+use ulog_tests::{blocks_of, TestLogger};
 
 const BATCHES: u32 = 5;
 const RECORDS_PER_BATCH: u32 = 40;
@@ -35,15 +33,9 @@ fn damaged_block_loses_only_its_records() {
         .unwrap()
         .path();
     let bytes = std::fs::read(&path).unwrap();
-    let (_, header_len) = FileHeader::decode(&bytes).unwrap();
-    let blocks: Vec<(usize, usize)> = BlockReader::new(&bytes[header_len..], header_len)
-        .map(|block| {
-            let block = block.unwrap();
-            let records = EntryReader::new(block.payload)
-                .filter(|entry| entry.as_ref().unwrap().kind == kind::RECORD)
-                .count();
-            (block.offset, records)
-        })
+    let blocks: Vec<(usize, usize)> = blocks_of(&bytes)
+        .iter()
+        .map(|block| (block.offset, block.records))
         .collect();
     let total: usize = blocks.iter().map(|&(_, records)| records).sum();
     assert_eq!(total, (BATCHES * RECORDS_PER_BATCH) as usize);

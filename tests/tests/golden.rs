@@ -1,14 +1,21 @@
-//! Golden files: a small checked-in segment and the text and JSON that `ulog-decode` must
-//! produce from it. They catch any change to the format or the output that would break
+//! Golden files: small checked-in segments and the text and JSON that `ulog-decode` must
+//! produce from them. They catch any change to the format or the output that would break
 //! existing files or the tools that read the output.
 //!
-//! To regenerate all three after a deliberate change, run
+//! `basic.*` contains a segment of format 1.0, with RECORD entries, written before format 1.1
+//! existed. It is frozen: the writer no longer produces 1.0 files, and decoders must keep
+//! reading it. `packed.*` contains the same session written by the current writer, format 1.1
+//! with RUN entries. To regenerate `packed.*` after a deliberate change, run
 //! `ULOG_BLESS=1 cargo test -p ulog-tests --test golden` and review the diff.
 
 use std::path::{Path, PathBuf};
 
 use ulog::{ulog, Config};
 use ulog_decode::{write_json, write_text, Decoder};
+use ulog_schema::block::BlockReader;
+use ulog_schema::entry::{kind, EntryReader};
+use ulog_schema::header::FileHeader;
+use ulog_schema::{VERSION_MAJOR, VERSION_MINOR};
 use ulog_tests::TestLogger;
 
 fn golden_dir() -> PathBuf {
@@ -74,8 +81,9 @@ fn log_session() {
 }
 
 fn decode_golden(segment: &Path) -> (String, String) {
+    let name = segment.file_name().unwrap().to_str().unwrap();
     let mut decoder = Decoder::new();
-    decoder.add_bytes("basic.ulog", std::fs::read(segment).unwrap());
+    decoder.add_bytes(name, std::fs::read(segment).unwrap());
     let decoded = decoder.decode();
     assert!(decoded.is_clean(), "{:?}", decoded.damage());
     let mut text = Vec::new();
@@ -98,21 +106,53 @@ fn bless() {
         .unwrap()
         .unwrap()
         .path();
-    let segment = golden_dir().join("basic.ulog");
+    let segment = golden_dir().join("packed.ulog");
     std::fs::copy(written, &segment).unwrap();
     let (text, json) = decode_golden(&segment);
-    std::fs::write(golden_dir().join("basic.txt"), text).unwrap();
-    std::fs::write(golden_dir().join("basic.jsonl"), json).unwrap();
+    std::fs::write(golden_dir().join("packed.txt"), text).unwrap();
+    std::fs::write(golden_dir().join("packed.jsonl"), json).unwrap();
+}
+
+/// Decodes `NAME.ulog` and compares with `NAME.txt` and `NAME.jsonl`.
+fn check_golden(name: &str) {
+    let (text, json) = decode_golden(&golden_dir().join(format!("{name}.ulog")));
+    let expected_text = std::fs::read_to_string(golden_dir().join(format!("{name}.txt"))).unwrap();
+    let expected_json =
+        std::fs::read_to_string(golden_dir().join(format!("{name}.jsonl"))).unwrap();
+    assert_eq!(text, expected_text);
+    assert_eq!(json, expected_json);
+}
+
+/// Format version and the kinds of the entries of a golden segment.
+fn versions_and_kinds(name: &str) -> ((u16, u16), Vec<u8>) {
+    let bytes = std::fs::read(golden_dir().join(format!("{name}.ulog"))).unwrap();
+    let (header, header_len) = FileHeader::decode(&bytes).unwrap();
+    let mut kinds = Vec::new();
+    for block in BlockReader::new(&bytes[header_len..], header_len) {
+        for entry in EntryReader::new(block.unwrap().payload) {
+            kinds.push(entry.unwrap().kind);
+        }
+    }
+    ((header.version_major, header.version_minor), kinds)
 }
 
 #[test]
-fn golden_segment_decodes_to_golden_output() {
+fn golden_format_1_0_still_decodes() {
+    let (version, kinds) = versions_and_kinds("basic");
+    assert_eq!(version, (1, 0));
+    assert!(kinds.contains(&kind::RECORD));
+    assert!(!kinds.contains(&kind::RUN));
+    check_golden("basic");
+}
+
+#[test]
+fn golden_format_1_1_decodes() {
     if std::env::var_os("ULOG_BLESS").is_some() {
         bless();
     }
-    let (text, json) = decode_golden(&golden_dir().join("basic.ulog"));
-    let expected_text = std::fs::read_to_string(golden_dir().join("basic.txt")).unwrap();
-    let expected_json = std::fs::read_to_string(golden_dir().join("basic.jsonl")).unwrap();
-    assert_eq!(text, expected_text);
-    assert_eq!(json, expected_json);
+    let (version, kinds) = versions_and_kinds("packed");
+    assert_eq!(version, (VERSION_MAJOR, VERSION_MINOR));
+    assert!(kinds.contains(&kind::RUN));
+    assert!(!kinds.contains(&kind::RECORD));
+    check_golden("packed");
 }

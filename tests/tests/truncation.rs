@@ -3,37 +3,10 @@
 
 use ulog::ulog;
 use ulog_decode::Decoder;
-use ulog_schema::block::BlockReader;
-use ulog_schema::entry::{kind, EntryReader};
-use ulog_schema::header::FileHeader;
-use ulog_tests::TestLogger;
+use ulog_tests::{blocks_of, TestLogger};
 
 const BATCHES: u32 = 4;
 const RECORDS_PER_BATCH: u32 = 25;
-
-/// Offset, length and record count of one block.
-struct BlockInfo {
-    offset: usize,
-    len: usize,
-    records: usize,
-}
-
-fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
-    let (_, header_len) = FileHeader::decode(bytes).unwrap();
-    BlockReader::new(&bytes[header_len..], header_len)
-        .map(|block| {
-            let block = block.unwrap();
-            let records = EntryReader::new(block.payload)
-                .filter(|entry| entry.as_ref().unwrap().kind == kind::RECORD)
-                .count();
-            BlockInfo {
-                offset: block.offset,
-                len: ulog_schema::block::HEADER_LEN + block.payload.len(),
-                records,
-            }
-        })
-        .collect()
-}
 
 #[test]
 fn every_cut_keeps_earlier_blocks() {

@@ -7,6 +7,7 @@ use ulog_schema::entry::{
 };
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::record::{self, ArgValue};
+use ulog_schema::run::RunBuilder;
 use ulog_schema::{block, ArgKind, ClockSource, Level, VERSION_MAJOR, VERSION_MINOR};
 
 /// Start of the process run in every test segment: 2026-12-04T19:12:39Z.
@@ -61,6 +62,27 @@ pub fn encode_args(values: &[ArgValue<'_>]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Kind of a value.
+pub fn kind_of(value: &ArgValue<'_>) -> ArgKind {
+    match value {
+        ArgValue::U8(_) => ArgKind::U8,
+        ArgValue::U16(_) => ArgKind::U16,
+        ArgValue::U32(_) => ArgKind::U32,
+        ArgValue::U64(_) => ArgKind::U64,
+        ArgValue::U128(_) => ArgKind::U128,
+        ArgValue::I8(_) => ArgKind::I8,
+        ArgValue::I16(_) => ArgKind::I16,
+        ArgValue::I32(_) => ArgKind::I32,
+        ArgValue::I64(_) => ArgKind::I64,
+        ArgValue::I128(_) => ArgKind::I128,
+        ArgValue::F32(_) => ArgKind::F32,
+        ArgValue::F64(_) => ArgKind::F64,
+        ArgValue::Bool(_) => ArgKind::Bool,
+        ArgValue::Char(_) => ArgKind::Char,
+        ArgValue::Str(_) => ArgKind::Str,
+    }
 }
 
 /// A segment under construction. Entries go into the open block; [`Segment::block`] closes
@@ -160,6 +182,25 @@ impl Segment {
         args: &[ArgValue<'_>],
     ) -> &mut Segment {
         self.record_bytes(site, thread, ticks, &encode_args(args))
+    }
+
+    /// Adds a RUN entry of `thread` whose first record's ticks are its base. Each record is
+    /// a site, its ticks and its values; the kinds follow from the values.
+    pub fn run(&mut self, thread: u32, records: &[(u32, u64, Vec<ArgValue<'_>>)]) -> &mut Segment {
+        let mut run = RunBuilder::new();
+        run.start(thread, records.first().map_or(0, |record| record.1));
+        for (site, ticks, values) in records {
+            let raw = encode_args(values);
+            let kinds = values.iter().map(kind_of);
+            assert_eq!(run.push(*site, *ticks, kinds, &raw), Some(raw.len()));
+        }
+        self.records += run.finish(&mut self.bytes);
+        self
+    }
+
+    /// Byte offset in the file where the next entry goes.
+    pub fn position(&self) -> usize {
+        self.bytes.len()
     }
 
     /// Re-syncs the clock: `ticks` is `unix_ns` from now on, at `ticks_per_second`.
