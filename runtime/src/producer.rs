@@ -160,14 +160,62 @@ unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
 ) {
     // SAFETY: the caller promises the ring is alive.
     let ring = unsafe { &*ring_ptr };
-    let unpadded = RECORD_PREFIX_LEN.wrapping_add(args_len);
-    let len = ring::record_len(unpadded);
+    let len = ring::record_len(RECORD_PREFIX_LEN.wrapping_add(args_len));
     // SAFETY: this thread is the ring's producer and has no reservation pending (caller's
-    // promise; `Busy` below keeps nested calls away), and `len` is a multiple of 8.
-    let Some(start) = (unsafe { ring.reserve(len) }) else {
-        ring.count_drop();
-        return;
-    };
+    // promise; `Busy` in `write_at` keeps nested calls away), and `len` is a multiple of 8.
+    match unsafe { ring.reserve_fast(len) } {
+        // SAFETY: `reserve_fast` granted `len` bytes at `start`; forwarded from the caller.
+        Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        // SAFETY: forwarded from the caller.
+        None => unsafe { write_after_refresh(ring_ptr, len, site, ticks, args_len, encode) },
+    }
+}
+
+/// The part of a call that finds its ring full up to the cached limit: re-reads the
+/// consumer's position, wraps if needed, then writes or counts a drop. Kept out of line so
+/// that the fast path makes no call and saves no registers.
+///
+/// # Safety
+///
+/// As for [`write_attached`], and `len` is the record's padded length.
+#[cold]
+#[inline(never)]
+unsafe fn write_after_refresh<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    // SAFETY: as in `write_attached`.
+    match unsafe { ring.reserve_slow(len) } {
+        // SAFETY: `reserve_slow` granted `len` bytes at `start`; forwarded from the caller.
+        Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        None => ring.count_drop(),
+    }
+}
+
+/// Writes a record into the `len` bytes reserved at `start` and publishes it.
+///
+/// # Safety
+///
+/// As for [`write_attached`], and `start..start + len` is the ring's pending reservation.
+#[inline(always)]
+unsafe fn write_at<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    start: *mut u8,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    let unpadded = RECORD_PREFIX_LEN.wrapping_add(args_len);
     // SAFETY: `reserve` returned `len` bytes at `start` that belong to the producer until
     // they are published, and nothing else touches them meanwhile.
     let mut writer = unsafe { RecordWriter::new(start, len) };
