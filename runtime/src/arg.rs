@@ -21,7 +21,7 @@ pub struct RecordWriter<'a> {
 }
 
 impl<'a> RecordWriter<'a> {
-    /// A writer of the `room` bytes at `start`.
+    /// Creates a writer of the `room` bytes at `start`.
     ///
     /// # Safety
     ///
@@ -58,8 +58,8 @@ impl<'a> RecordWriter<'a> {
             overflow(bytes.len(), self.room - self.position);
         }
         // SAFETY: `position + bytes.len() <= room`, checked above, and the room is valid for
-        // writes and ours alone (`new`'s contract); a `&[u8]` cannot overlap it because the
-        // writer holds the room exclusively.
+        // writes and ours alone (`new`'s contract). A `&[u8]` cannot overlap it, because the
+        // writer has exclusive use of the room.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 bytes.as_ptr(),

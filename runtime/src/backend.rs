@@ -222,8 +222,8 @@ fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8])
     let (address, ticks) = prefix.split_at(8);
     let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
     let ticks = u64::from_le_bytes(ticks.try_into().expect("8 bytes"));
-    // SAFETY: only `producer::write_attached` publishes records, and it writes the address of
-    // a `&'static Site` in front of every one; `bytes` starts at a record because the ring
+    // SAFETY: only the producer's `write_at` publishes records, and it writes the address of
+    // a `&'static Site` in front of every one. `bytes` starts at a record, because the ring
     // skips each record by its padded length and padding by its marker.
     let site: &'static Site = unsafe { &*(address as *const Site) };
 

@@ -33,7 +33,7 @@ use crate::stats::STATS;
 /// Bytes in front of a record's arguments in a ring: the site address and the ticks.
 pub(crate) const RECORD_PREFIX_LEN: usize = 16;
 
-/// What the backend keeps about one producer thread.
+/// Identity of one producer thread, as the backend writes it to files.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
     /// Id written to the file; unique within one process.
@@ -70,10 +70,10 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_thread_id: 1,
 });
 
-/// Where [`CURRENT`] points while the thread has no ring: its generation matches no logger.
+/// Target of [`CURRENT`] while the thread has no ring. Its generation matches no logger.
 static DETACHED: Ring = Ring::detached();
 
-/// Where [`CURRENT`] points while a call encodes its arguments, so that a log call made from
+/// Target of [`CURRENT`] while a call encodes its arguments, so that a log call made from
 /// inside an `Arg::encode` cannot reserve the bytes the outer call is writing. Its
 /// generation matches no logger, and the cold path recognizes it by address.
 static BUSY: Ring = Ring::detached();
@@ -161,8 +161,9 @@ unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
     // SAFETY: the caller promises the ring is alive.
     let ring = unsafe { &*ring_ptr };
     let len = ring::record_len(RECORD_PREFIX_LEN.wrapping_add(args_len));
-    // SAFETY: this thread is the ring's producer and has no reservation pending (caller's
-    // promise; `Busy` in `write_at` keeps nested calls away), and `len` is a multiple of 8.
+    // SAFETY: this thread is the ring's producer and has no reservation pending, as the
+    // caller promises and `Busy` in `write_at` ensures for nested calls. `len` is a
+    // multiple of 8.
     match unsafe { ring.reserve_fast(len) } {
         // SAFETY: `reserve_fast` granted `len` bytes at `start`; forwarded from the caller.
         Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
@@ -171,9 +172,9 @@ unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
     }
 }
 
-/// The part of a call that finds its ring full up to the cached limit: re-reads the
-/// consumer's position, wraps if needed, then writes or counts a drop. Kept out of line so
-/// that the fast path makes no call and saves no registers.
+/// Re-reads the consumer's position when a record does not fit below the cached limit,
+/// wraps if needed, then writes the record or counts a drop. It is out of line so that the
+/// fast path makes no call and saves no registers.
 ///
 /// # Safety
 ///
@@ -235,7 +236,7 @@ unsafe fn write_at<F: FnOnce(&mut RecordWriter<'_>)>(
     unsafe { ring.publish(start.add(len)) };
 }
 
-/// The cold path of a call: registers the thread's ring if it may, then writes the record.
+/// Registers the thread's ring if it may, then writes the record: the cold path of a call.
 #[cold]
 #[inline(never)]
 fn write_unattached<F: FnOnce(&mut RecordWriter<'_>)>(

@@ -2,8 +2,8 @@
 //!
 //! Positions are byte offsets from the start of the buffer, in `0..=capacity`. The producer
 //! publishes its write position and the consumer its read position, each on its own cache
-//! line, and each side keeps a private copy of the other's position that it refreshes only
-//! when that copy says the ring is full (producer) or empty (consumer).
+//! line, and each side keeps a private copy of the other's position. The producer refreshes
+//! its copy only when a record does not fit below it.
 //!
 //! Invariants, relied on by every `unsafe` block in this module and its users:
 //!
@@ -139,8 +139,8 @@ impl Ring {
         }
     }
 
-    /// A ring with no buffer and a generation no logger has; the fast path never writes to it
-    /// because its generation check fails first.
+    /// Returns a ring with no buffer and a generation no logger has. The fast path never
+    /// writes to it, because its generation check fails first.
     pub(crate) const fn detached() -> Ring {
         Ring {
             producer: ProducerSide {
@@ -201,10 +201,10 @@ impl Ring {
         let write = self.producer.write.load(Ordering::Relaxed);
         // SAFETY: only the producer thread touches `limit`, as the caller promises.
         let limit = unsafe { *self.producer.limit.get() };
-        // Bounding `len` first keeps `write + len` from overflowing; for the constant
-        // lengths of fixed-size arguments the bound folds away and the test is one compare
-        // of the record's end against `limit`, 2 instructions fewer than comparing `len`
-        // with `limit - write` (callgrind, `benches/instructions.sh`).
+        // Bounding `len` first keeps `write + len` from overflowing. For the constant lengths
+        // of fixed-size arguments the bound folds away, so the test is one compare of the
+        // record's end with `limit`. That is 2 instructions fewer than comparing `len` with
+        // `limit - write` (callgrind, `benches/instructions.sh`).
         if len <= MAX_FAST_LEN && write.addr() + len <= limit.addr() {
             Some(write)
         } else {
@@ -241,15 +241,15 @@ impl Ring {
                     return None;
                 }
                 if write < capacity {
-                    // SAFETY: `write` is a multiple of 8 below `capacity`, which is also a
-                    // multiple of 8, so 8 bytes fit; they belong to the producer because
+                    // SAFETY: `write` and `capacity` are multiples of 8 and `write` is below
+                    // `capacity`, so 8 bytes fit. They belong to the producer because
                     // `write >= read`.
                     unsafe { start.cast::<u64>().write(PAD_MARKER.to_le()) };
                 }
                 write = 0;
                 start = side.base;
                 // Publish the wrap at once: the consumer then skips the padding and finds
-                // the ring empty at offset 0, and `limit >= write` holds even if the
+                // the ring empty at offset 0. `limit >= write` then stays true even if the
                 // reservation is abandoned.
                 side.write.store(start, Ordering::Release);
             }
@@ -298,17 +298,18 @@ impl Ring {
         self.consumer.closed.store(true, Ordering::Release);
     }
 
-    /// Whether the producer has closed the ring. A consumer that sees `true` and then drains
-    /// the ring has seen every record.
+    /// Returns whether the producer has closed the ring. A consumer that loads `true` and
+    /// then drains the ring has received every record.
     pub(crate) fn is_closed(&self) -> bool {
         self.consumer.closed.load(Ordering::Acquire)
     }
 
     /// Hands every published record to `visit`, one contiguous slice per record (padding
-    /// skipped), and frees their bytes. `visit` gets the bytes from the record's start to the
-    /// end of the readable region and returns the record's padded length, which must be a
-    /// non-zero multiple of [`RECORD_ALIGN`] and within the slice; a return of 0 discards
-    /// the rest of the region. Returns the bytes consumed.
+    /// skipped), and frees their bytes. Returns the bytes consumed.
+    ///
+    /// `visit` gets the bytes from the record's start to the end of the readable region. It
+    /// returns the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within
+    /// the slice. A return of 0, or of more than the slice, discards the rest of the region.
     ///
     /// # Safety
     ///
@@ -335,7 +336,7 @@ impl Ring {
             }
             let end = if read < write { write } else { capacity };
             // SAFETY: `read..end` is published and belongs to the consumer (module
-            // invariants); every byte of the buffer is initialized; the producer does not
+            // invariants), and every byte of the buffer is initialized. The producer does not
             // write these bytes until `read` moves past them.
             let region = unsafe { std::slice::from_raw_parts(side.base.add(read), end - read) };
             let mut offset = 0;
@@ -399,7 +400,8 @@ mod tests {
     /// Writes a test record: `tag` (never 0), its length, then bytes derived from `tag`.
     /// Returns whether it fit.
     fn push(ring: &Ring, tag: u64, len: usize) -> bool {
-        assert!(len >= 16 && len % RECORD_ALIGN == 0);
+        assert!(len >= 16);
+        assert_eq!(len % RECORD_ALIGN, 0);
         // SAFETY: the tests call it from one producer thread at a time, and publish each
         // reservation before the next.
         let Some(start) = (unsafe { ring.reserve(len) }) else {
@@ -485,7 +487,7 @@ mod tests {
         assert!(push(&ring, 1, 64));
         assert!(push(&ring, 2, 32));
         assert_eq!(take(&ring).len(), 2);
-        // The consumer stands at 96. The producer fills 96..128 exactly, wraps without
+        // The consumer is at 96. The producer fills 96..128 exactly, wraps without
         // padding, and may then fill 0..95 at most, never up to 96, which would look empty.
         assert!(push(&ring, 3, 32));
         assert!(push(&ring, 4, 48));
