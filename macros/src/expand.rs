@@ -88,7 +88,9 @@ pub fn expand(call: &Checked) -> TokenStream {
     let closure = if call.args.is_empty() {
         quote!(|_| {})
     } else {
-        quote!(|writer| { #(#private::Arg::encode(#values, writer);)* })
+        // The compiler's default heuristics declined to inline a closure of five `encode`
+        // calls into the fast path: 100 instructions per call instead of about 30 (callgrind).
+        quote!(#[inline(always)] |writer| { #(#private::Arg::encode(#values, writer);)* })
     };
 
     quote! {
@@ -186,7 +188,7 @@ mod tests {
             "format : \"fill <> @ <:x>\"",
             "let len : usize = :: ulog :: __private :: Arg :: encoded_len (a0) + \
              :: ulog :: __private :: Arg :: encoded_len (a1) ;",
-            ":: ulog :: __private :: write_record (site , len , | writer | { \
+            ":: ulog :: __private :: write_record (site , len , # [inline (always)] | writer | { \
              :: ulog :: __private :: Arg :: encode (a0 , writer) ; \
              :: ulog :: __private :: Arg :: encode (a1 , writer) ; })",
             ":: ulog :: __private :: check_integer_spec ((__ulog_a1 ,) . 0) ; \

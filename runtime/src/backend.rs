@@ -1,7 +1,7 @@
 //! The backend thread: drains every thread's ring into the segment writer.
 //!
-//! Each pass picks up newly registered rings, then empties each ring in one read, turning
-//! its records into file entries. A thread's drop count reaches the file as a drop marker
+//! Each pass picks up newly registered rings, then drains everything each ring holds,
+//! turning its records into file entries and skipping padding. A thread's drop count reaches the file as a drop marker
 //! right after that thread's records. A ring whose thread has exited is drained one last time
 //! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
 //! poll interval, unless a flush or stop request wakes it earlier.
@@ -16,6 +16,7 @@ use ulog_schema::record;
 
 use crate::clock::Calibration;
 use crate::producer::{RingHandle, ThreadShared, RECORD_PREFIX_LEN, REGISTRY};
+use crate::ring;
 use crate::site::Site;
 use crate::stats::STATS;
 use crate::writer::SegmentWriter;
@@ -50,8 +51,6 @@ pub(crate) struct Backend {
     writer: SegmentWriter,
     calibration: Calibration,
     rings: Vec<Ring>,
-    /// Contiguous copy of a ring's contents when they wrap around the ring's end.
-    scratch: Vec<u8>,
     poll_interval: Duration,
     last_resync: Instant,
     last_seal: Instant,
@@ -69,7 +68,6 @@ impl Backend {
             writer,
             calibration,
             rings: Vec::new(),
-            scratch: Vec::new(),
             poll_interval,
             last_resync: Instant::now(),
             last_seal: Instant::now(),
@@ -144,7 +142,7 @@ impl Backend {
         while index < self.rings.len() {
             // A producer that is gone wrote everything it will ever write, so checking
             // before draining guarantees that the last drain sees its final records.
-            let abandoned = self.rings[index].handle.consumer.is_abandoned();
+            let abandoned = self.rings[index].handle.ring.is_closed();
             moved += self.drain(index);
             if abandoned {
                 self.rings.swap_remove(index);
@@ -172,26 +170,15 @@ impl Backend {
     /// Moves every complete record of one ring into the writer. Returns the bytes moved.
     fn drain(&mut self, index: usize) -> usize {
         let ring = &mut self.rings[index];
-        let RingHandle { consumer, thread } = &mut ring.handle;
-        let available = consumer.slots();
-        if available > 0 {
-            let chunk = consumer
-                .read_chunk(available)
-                .expect("slots() bytes are readable");
-            let (first, second) = chunk.as_slices();
-            let bytes = if second.is_empty() {
-                first
-            } else {
-                self.scratch.clear();
-                self.scratch.extend_from_slice(first);
-                self.scratch.extend_from_slice(second);
-                &self.scratch
-            };
-            write_records(&mut self.writer, thread, bytes);
-            chunk.commit_all();
-        }
+        let RingHandle {
+            ring: shared,
+            thread,
+        } = &ring.handle;
+        let writer = &mut self.writer;
+        // SAFETY: the backend thread is every ring's only consumer.
+        let moved = unsafe { shared.drain(|bytes| write_record(writer, thread, bytes)) };
 
-        let dropped = thread.dropped.load(Ordering::Acquire);
+        let dropped = shared.dropped();
         if dropped > ring.drops_reported {
             let new_drops = dropped - ring.drops_reported;
             ring.drops_reported = dropped;
@@ -200,7 +187,7 @@ impl Backend {
                 .fetch_add(new_drops, Ordering::Relaxed);
             self.writer.drops(thread, new_drops).ok();
         }
-        available
+        moved
     }
 
     /// Drains until every ring is empty, then closes the file cleanly.
@@ -224,27 +211,27 @@ fn mark_finished(control: &Control) {
     control.flushed.notify_all();
 }
 
-/// Parses the records in `bytes`, which contains whole records as the producer wrote them.
-fn write_records(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) {
-    let mut position = 0;
-    while position < bytes.len() {
-        let Some(prefix) = bytes.get(position..position + RECORD_PREFIX_LEN) else {
-            break;
-        };
-        let (address, ticks) = prefix.split_at(8);
-        let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
-        let ticks = u64::from_le_bytes(ticks.try_into().expect("8 bytes"));
-        // SAFETY: only `producer::ThreadRing::push` writes to rings, and it writes the address
-        // of a `&'static Site` in front of every record; `position` is at a record start
-        // because every record before it was skipped by its exact length.
-        let site: &'static Site = unsafe { &*(address as *const Site) };
+/// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
+/// and writes it. Returns the record's length in the ring, padding included, or 0 when the
+/// bytes are not a whole record.
+fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) -> usize {
+    let Some(prefix) = bytes.get(..RECORD_PREFIX_LEN) else {
+        debug_assert!(false, "ring holds a partial record");
+        return 0;
+    };
+    let (address, ticks) = prefix.split_at(8);
+    let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
+    let ticks = u64::from_le_bytes(ticks.try_into().expect("8 bytes"));
+    // SAFETY: only the producer's `write_at` publishes records, and it writes the address of
+    // a `&'static Site` in front of every one. `bytes` starts at a record, because the ring
+    // skips each record by its padded length and padding by its marker.
+    let site: &'static Site = unsafe { &*(address as *const Site) };
 
-        let args = &bytes[position + RECORD_PREFIX_LEN..];
-        let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
-            debug_assert!(false, "ring holds a partial record");
-            break;
-        };
-        writer.record(site, thread, ticks, &args[..args_len]).ok();
-        position += RECORD_PREFIX_LEN + args_len;
-    }
+    let args = &bytes[RECORD_PREFIX_LEN..];
+    let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
+        debug_assert!(false, "ring holds a partial record");
+        return 0;
+    };
+    writer.record(site, thread, ticks, &args[..args_len]).ok();
+    ring::record_len(RECORD_PREFIX_LEN + args_len)
 }

@@ -72,8 +72,12 @@ impl Config {
         self
     }
 
-    /// Sets the ring size of each logging thread, in bytes. A record that does not fit in
-    /// the free part of its ring is dropped and counted.
+    /// Sets the ring size of each logging thread, in bytes, rounded down to a multiple of 8.
+    /// A record that does not fit in the free part of its ring is dropped and counted.
+    ///
+    /// NOTE: a record is never split at the end of the ring, so it needs one contiguous
+    /// stretch of free space; a record longer than half the ring may be dropped even when the
+    /// ring is nearly empty.
     pub fn ring_capacity(mut self, bytes: usize) -> Self {
         self.ring_capacity = bytes;
         self

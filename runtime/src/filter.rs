@@ -66,7 +66,9 @@ pub(crate) fn set_min_level(min_level: u8) {
 #[allow(clippy::absurd_extreme_comparisons)]
 pub fn enabled(level: Level) -> bool {
     let level = level as u8;
-    level >= STATIC_MIN_LEVEL && u32::from(level) >= (state() & LEVEL_MASK)
+    // Comparing the low byte, not the masked word, lets the compiler compare the loaded byte
+    // directly: 2 instructions fewer per call (callgrind, `benches/instructions.sh`).
+    level >= STATIC_MIN_LEVEL && level >= state() as u8
 }
 
 /// Sets the minimum level of the running logger; calls below it are skipped and not counted.

@@ -40,6 +40,7 @@ mod clock;
 mod config;
 mod filter;
 mod producer;
+mod ring;
 mod site;
 mod stats;
 mod writer;

@@ -1,44 +1,50 @@
 //! The hot path: each thread's ring and the code that copies a record into it.
 //!
-//! A thread gets its own `rtrb` byte ring on its first call, registered with the backend
-//! under a lock. After that, a call reads the clock, reserves room in the ring, copies the
+//! A thread gets its own [`Ring`] on its first call, registered with the backend under a
+//! lock. After that, a call reads the clock, reserves contiguous room in the ring, stores the
 //! site address, the tick count and the argument bytes, and publishes them with one release
 //! store. It takes no lock, makes no system call and allocates nothing.
 //!
 //! A record in a ring is laid out as: site address (8 bytes), ticks (8 bytes), then the
-//! arguments in the encoding of `ulog_schema::record`, all little-endian. The backend finds the
-//! argument kinds through the site address, so records carry no length.
+//! arguments in the encoding of `ulog_schema::record`, all little-endian, padded with
+//! unspecified bytes to a multiple of [`ring::RECORD_ALIGN`]. The backend finds the argument
+//! kinds through the site address, so records carry no length.
+//!
+//! The fast path reaches the ring through [`CURRENT`], a thread-local raw pointer with a
+//! constant initializer and no destructor, so reading it is a single load relative to the
+//! thread pointer, with no lazy-initialization or destructor-registration check. It points at
+//! [`DETACHED`] until the thread registers. [`OWNER`], a thread-local with a destructor, is
+//! touched only on the cold path: it owns the thread's ring, and at thread exit points
+//! `CURRENT` back at `DETACHED` and closes the ring, which the backend then drains and frees.
+//! A call made later, from another thread-local destructor, finds `DETACHED` again and is
+//! counted as unregistered.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::{Cell, RefCell};
+use std::ptr;
 use std::sync::{Arc, Mutex};
-
-use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::arg::RecordWriter;
 use crate::clock;
 use crate::filter;
+use crate::ring::{self, Ring};
 use crate::site::Site;
 use crate::stats::STATS;
 
 /// Bytes in front of a record's arguments in a ring: the site address and the ticks.
 pub(crate) const RECORD_PREFIX_LEN: usize = 16;
 
-/// State of one producer thread, shared with the backend.
+/// Identity of one producer thread, as the backend writes it to files.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
     /// Id written to the file; unique within one process.
     pub(crate) id: u32,
     /// Thread name at registration.
     pub(crate) name: String,
-    /// Records dropped because the ring was full. Only the producer thread writes it, so it
-    /// needs no read-modify-write.
-    pub(crate) dropped: AtomicU64,
 }
 
 /// The backend's end of one thread's ring.
 pub(crate) struct RingHandle {
-    pub(crate) consumer: Consumer<u8>,
+    pub(crate) ring: Arc<Ring>,
     pub(crate) thread: Arc<ThreadShared>,
 }
 
@@ -64,51 +70,56 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_thread_id: 1,
 });
 
-/// The producer thread's end of its ring.
-struct ThreadRing {
-    producer: Producer<u8>,
-    thread: Arc<ThreadShared>,
-    generation: u32,
-}
+/// Target of [`CURRENT`] while the thread has no ring. Its generation matches no logger.
+static DETACHED: Ring = Ring::detached();
+
+/// Target of [`CURRENT`] while a call encodes its arguments, so that a log call made from
+/// inside an `Arg::encode` cannot reserve the bytes the outer call is writing. Its
+/// generation matches no logger, and the cold path recognizes it by address.
+static BUSY: Ring = Ring::detached();
 
 thread_local! {
-    static RING: RefCell<Option<ThreadRing>> = const { RefCell::new(None) };
+    /// The ring the fast path writes to: this thread's ring, [`DETACHED`] or [`BUSY`].
+    ///
+    /// Invariant: it points at a static or at the ring that [`OWNER`] holds, and `OWNER`
+    /// points it back at `DETACHED` before letting go of its ring.
+    static CURRENT: Cell<*const Ring> = const { Cell::new(&raw const DETACHED) };
+
+    /// Owns this thread's ring; used on the cold path only.
+    static OWNER: RefCell<Option<Owner>> = const { RefCell::new(None) };
 }
 
-impl ThreadRing {
-    #[inline(always)]
-    fn push<F: FnOnce(&mut RecordWriter<'_>)>(
-        &mut self,
-        site: &'static Site,
-        ticks: u64,
-        args_len: usize,
-        encode: F,
-    ) {
-        let len = RECORD_PREFIX_LEN + args_len;
-        let Ok(mut chunk) = self.producer.write_chunk_uninit(len) else {
-            self.count_drop();
-            return;
-        };
-        let (first, second) = chunk.as_mut_slices();
-        let mut writer = RecordWriter::new(first, second);
-        writer.put(&(site as *const Site as usize as u64).to_le_bytes());
-        writer.put(&ticks.to_le_bytes());
-        encode(&mut writer);
-        if writer.written() != len {
-            // An `Arg` implementation wrote a different length than it promised. Publishing
-            // would expose uninitialized bytes, so the record is dropped instead.
-            self.count_drop();
-            return;
-        }
-        // SAFETY: the writer initialized all `len` bytes of the chunk, as checked above.
-        unsafe { chunk.commit_all() };
-    }
+/// The producer thread's share of its ring.
+struct Owner {
+    ring: Arc<Ring>,
+}
 
-    #[cold]
-    #[inline(never)]
-    fn count_drop(&self) {
-        let dropped = &self.thread.dropped;
-        dropped.store(dropped.load(Ordering::Relaxed) + 1, Ordering::Release);
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // `CURRENT` has no destructor, so it is still there during thread exit.
+        let _ = CURRENT.try_with(|current| current.set(&raw const DETACHED));
+        self.ring.close();
+    }
+}
+
+/// Points [`CURRENT`] at [`BUSY`] while the arguments are encoded, and back at the ring when
+/// dropped, also when an `Arg::encode` panics.
+struct Busy {
+    ring: *const Ring,
+}
+
+impl Busy {
+    #[inline(always)]
+    fn enter(ring: *const Ring) -> Busy {
+        CURRENT.with(|current| current.set(&raw const BUSY));
+        Busy { ring }
+    }
+}
+
+impl Drop for Busy {
+    #[inline(always)]
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.set(self.ring));
     }
 }
 
@@ -121,24 +132,156 @@ pub fn write_record<F: FnOnce(&mut RecordWriter<'_>)>(
     encode: F,
 ) {
     let ticks = clock::now();
-    let pushed = RING.try_with(|cell| {
-        let Ok(mut slot) = cell.try_borrow_mut() else {
-            return false;
-        };
-        let generation = filter::generation_of(filter::state());
-        let ring = match slot.as_mut() {
-            Some(ring) if ring.generation == generation => ring,
-            _ => match register(&mut slot, generation) {
-                Some(ring) => ring,
-                None => return false,
-            },
-        };
-        ring.push(site, ticks, args_len, encode);
-        true
-    });
-    if pushed != Ok(true) {
-        count_unregistered_drop();
+    let ring = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` points at a static or at this thread's ring, which `OWNER` keeps
+    // alive for as long as `CURRENT` points at it (invariant of `CURRENT`).
+    let generation = unsafe { (*ring).generation() };
+    if generation != filter::generation_of(filter::state()) {
+        write_unattached(site, ticks, args_len, encode);
+        return;
     }
+    // SAFETY: as above; its generation is a logger's, so it is this thread's own ring.
+    unsafe { write_attached(ring, site, ticks, args_len, encode) };
+}
+
+/// Writes a record into `ring`.
+///
+/// # Safety
+///
+/// `ring` must be the calling thread's own ring, kept alive by [`OWNER`], with no
+/// reservation pending.
+#[inline(always)]
+unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    let len = ring::record_len(RECORD_PREFIX_LEN.wrapping_add(args_len));
+    // SAFETY: this thread is the ring's producer and has no reservation pending, as the
+    // caller promises and `Busy` in `write_at` ensures for nested calls. `len` is a
+    // multiple of 8.
+    match unsafe { ring.reserve_fast(len) } {
+        // SAFETY: `reserve_fast` granted `len` bytes at `start`; forwarded from the caller.
+        Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        // SAFETY: forwarded from the caller.
+        None => unsafe { write_after_refresh(ring_ptr, len, site, ticks, args_len, encode) },
+    }
+}
+
+/// Re-reads the consumer's position when a record does not fit below the cached limit,
+/// wraps if needed, then writes the record or counts a drop. It is out of line so that the
+/// fast path makes no call and saves no registers.
+///
+/// # Safety
+///
+/// As for [`write_attached`], and `len` is the record's padded length.
+#[cold]
+#[inline(never)]
+unsafe fn write_after_refresh<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    // SAFETY: as in `write_attached`.
+    match unsafe { ring.reserve_slow(len) } {
+        // SAFETY: `reserve_slow` granted `len` bytes at `start`; forwarded from the caller.
+        Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        None => ring.count_drop(),
+    }
+}
+
+/// Writes a record into the `len` bytes reserved at `start` and publishes it.
+///
+/// # Safety
+///
+/// As for [`write_attached`], and `start..start + len` is the ring's pending reservation.
+#[inline(always)]
+unsafe fn write_at<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    start: *mut u8,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    let unpadded = RECORD_PREFIX_LEN.wrapping_add(args_len);
+    // SAFETY: `reserve` returned `len` bytes at `start` that belong to the producer until
+    // they are published, and nothing else touches them meanwhile.
+    let mut writer = unsafe { RecordWriter::new(start, len) };
+    writer.put(&(site as *const Site as usize as u64).to_le_bytes());
+    writer.put(&ticks.to_le_bytes());
+    let busy = Busy::enter(ring_ptr);
+    encode(&mut writer);
+    drop(busy);
+    if writer.written() != unpadded {
+        // An `Arg` implementation wrote a different length than it promised. Publishing
+        // would expose bytes the backend would misread, so the record is dropped instead.
+        ring.count_drop();
+        return;
+    }
+    // SAFETY: every byte of the reservation the backend reads has been written; `len` is
+    // what `reserve` granted, so the end stays inside the buffer.
+    unsafe { ring.publish(start.add(len)) };
+}
+
+/// Registers the thread's ring if it may, then writes the record: the cold path of a call.
+#[cold]
+#[inline(never)]
+fn write_unattached<F: FnOnce(&mut RecordWriter<'_>)>(
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    match attach() {
+        // SAFETY: `attach` returns this thread's own ring, which `OWNER` holds, and no call
+        // of this thread is between `reserve` and `publish` (that would have found `BUSY`).
+        Some(ring) => unsafe { write_attached(ring, site, ticks, args_len, encode) },
+        None => count_unregistered_drop(),
+    }
+}
+
+/// Points [`CURRENT`] at the calling thread's ring for the running logger, registering a new
+/// ring if needed. Returns `None` when no logger takes rings, the thread is exiting, or the
+/// call comes from inside another call.
+fn attach() -> Option<*const Ring> {
+    let current = CURRENT.with(Cell::get);
+    if ptr::eq(current, &raw const BUSY) {
+        return None;
+    }
+    let generation = filter::generation_of(filter::state());
+    OWNER
+        .try_with(|owner| {
+            let mut owner = owner.try_borrow_mut().ok()?;
+            let ring = match owner.as_ref() {
+                Some(existing) if existing.ring.generation() == generation => {
+                    Arc::as_ptr(&existing.ring)
+                }
+                _ => {
+                    let ring = register(generation)?;
+                    let pointer = Arc::as_ptr(&ring);
+                    // Dropping the earlier owner, if any, closes its ring.
+                    *owner = Some(Owner { ring });
+                    pointer
+                }
+            };
+            CURRENT.with(|current| current.set(ring));
+            Some(ring)
+        })
+        .ok()
+        .flatten()
 }
 
 /// Creates the calling thread's ring now, so that its first log call does not pay for the
@@ -146,17 +289,7 @@ pub fn write_record<F: FnOnce(&mut RecordWriter<'_>)>(
 /// for 1 MiB). Call it at the start of each latency-critical thread. Returns `false` when no
 /// logger is running; the first log call then registers the thread as usual.
 pub fn prepare_thread() -> bool {
-    RING.try_with(|cell| {
-        let Ok(mut slot) = cell.try_borrow_mut() else {
-            return false;
-        };
-        let generation = filter::generation_of(filter::state());
-        match slot.as_ref() {
-            Some(ring) if ring.generation == generation => true,
-            _ => register(&mut slot, generation).is_some(),
-        }
-    })
-    .unwrap_or(false)
+    attach().is_some()
 }
 
 /// Counts a record that had no ring to go to: the thread is exiting, the logger is stopping,
@@ -164,21 +297,33 @@ pub fn prepare_thread() -> bool {
 #[cold]
 #[inline(never)]
 fn count_unregistered_drop() {
-    STATS.unregistered_drops.fetch_add(1, Ordering::Relaxed);
+    STATS
+        .unregistered_drops
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Creates the calling thread's ring and hands its consumer to the backend.
+/// Creates a ring for the calling thread and hands it to the backend.
 #[cold]
 #[inline(never)]
-fn register(slot: &mut Option<ThreadRing>, generation: u32) -> Option<&mut ThreadRing> {
-    let mut registry = REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+fn register(generation: u32) -> Option<Arc<Ring>> {
+    let lock = || {
+        REGISTRY
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    let capacity = {
+        let registry = lock();
+        if !registry.accepting || registry.generation != generation {
+            return None;
+        }
+        registry.ring_capacity
+    };
+    // Allocating and touching the ring takes long; other threads may register meanwhile.
+    let ring = Arc::new(Ring::new(capacity, generation));
+    let mut registry = lock();
     if !registry.accepting || registry.generation != generation {
         return None;
     }
-    let (mut producer, consumer) = RingBuffer::new(registry.ring_capacity);
-    prefault(&mut producer);
 
     let id = registry.next_thread_id;
     registry.next_thread_id += 1;
@@ -187,31 +332,9 @@ fn register(slot: &mut Option<ThreadRing>, generation: u32) -> Option<&mut Threa
         Some(name) => name.to_owned(),
         None => format!("thread-{id}"),
     };
-    let thread = Arc::new(ThreadShared {
-        id,
-        name,
-        dropped: AtomicU64::new(0),
-    });
     registry.pending.push(RingHandle {
-        consumer,
-        thread: Arc::clone(&thread),
+        ring: Arc::clone(&ring),
+        thread: Arc::new(ThreadShared { id, name }),
     });
-    drop(registry);
-
-    *slot = Some(ThreadRing {
-        producer,
-        thread,
-        generation,
-    });
-    slot.as_mut()
-}
-
-/// Touches every page of a new ring so that first-touch page faults happen here, not inside
-/// a later log call.
-fn prefault(producer: &mut Producer<u8>) {
-    let capacity = producer.buffer().capacity();
-    if let Ok(chunk) = producer.write_chunk(capacity) {
-        // Creating the chunk wrote a zero into every slot; dropping it commits nothing.
-        drop(chunk);
-    }
+    Some(ring)
 }
