@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the main job end to end: builds the trading example and ulog-decode in release mode,
-# logs a multi-threaded trading workload into ./logs, decodes it to JSON lines, and checks
-# that every line is valid JSON and that the record count matches what was written.
+# Runs the main job end to end. It builds the trading example and ulog-decode in release
+# mode and logs a multi-threaded trading workload into ./logs. Then it decodes the logs to
+# JSON lines and checks that every line is valid JSON and that the record count matches what
+# was written.
 #
 # Extra arguments go to the trading example, e.g. `scripts/demo.sh --duration 10 --rate unlimited`.
 set -euo pipefail

@@ -9,8 +9,8 @@ use ulog_tests::TestLogger;
 
 #[test]
 fn eight_threads_million_records_each() {
-    // A record here takes 28 bytes of ring, so 32 MiB holds a thread's whole output and
-    // nearly nothing should drop even when the backend gets little CPU.
+    // A record here takes at most 32 bytes of ring, so 32 MiB fits a thread's whole output
+    // and nearly nothing should drop even when the backend gets little CPU.
     let drops = log_and_check(8, 1_000_000, 32 << 20);
     assert!(drops < 1_000_000, "{drops} of 8000000 records dropped");
 }

@@ -29,8 +29,8 @@ struct Args {
     #[arg(long, default_value = "500000")]
     rate: Rate,
 
-    /// Directory for segment files. Segments of earlier runs of this program there are
-    /// removed first, so the directory holds exactly this run.
+    /// Directory for segment files. Segments that earlier runs of this program left there
+    /// are removed first, so the directory contains exactly this run.
     #[arg(long, default_value = "logs")]
     dir: PathBuf,
 

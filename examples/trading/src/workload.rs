@@ -16,7 +16,7 @@ use crate::Rate;
 /// Records logged between two checks of the clock and the stop flag.
 const BATCH: u64 = 64;
 
-/// What a worker thread does.
+/// Job of a worker thread.
 #[derive(Debug, Clone, Copy)]
 pub enum Role {
     /// Logs quotes and book updates.
