@@ -100,32 +100,34 @@ pub fn write_f64(out: &mut Vec<u8>, value: f64) {
     }
 }
 
-/// Slots in an [`F64Cache`]; a power of two.
-const F64_CACHE_SLOTS: usize = 256;
+/// Number of two-slot sets in an [`F64Cache`], a power of two.
+const F64_CACHE_SETS: usize = 512;
 
-/// Remembers the packed head of recently packed `f64` values, by their bits, so a value that
-/// comes again skips the decimal search of [`f64_decimal`].
+/// Two-way set-associative cache of the packed heads of recent `f64` values, keyed by their
+/// bits, so a repeated value skips the decimal search of [`f64_decimal`].
 ///
-/// Measured reason: the search was the backend's largest cost, about a third of its time
-/// on the throughput benchmark's fill records, whose prices repeat.
-/// The cache is direct-mapped: each value has one slot, and a new value replaces the old.
+/// The search took about a third of the backend's time in `perf` on the throughput
+/// benchmark, whose fill prices cycle through 64 values. A direct-mapped cache of 256 slots
+/// put those prices in only 34 slots, so colliding prices kept evicting each other. Two ways
+/// per set and a hash that first folds the high bits in keep all 64.
 #[derive(Debug, Clone)]
 pub struct F64Cache {
-    /// Each slot holds a value's bits and its packed head: the decimal varint value, or
-    /// [`F64_RAW`]. Every slot starts as `0.0`, whose head is 0, so no slot is ever empty.
-    slots: Box<[(u64, u64)]>,
+    /// Pairs of value bits and packed head (the decimal varint value or [`F64_RAW`]), the
+    /// most recently used first in each set. Slots start as `0.0`, whose head is 0, so an
+    /// unused slot needs no marker.
+    sets: Box<[[(u64, u64); 2]]>,
 }
 
 impl Default for F64Cache {
     fn default() -> Self {
         F64Cache {
-            slots: vec![(0, 0); F64_CACHE_SLOTS].into_boxed_slice(),
+            sets: vec![[(0, 0); 2]; F64_CACHE_SETS].into_boxed_slice(),
         }
     }
 }
 
 impl F64Cache {
-    /// Creates a cache that knows only `0.0`.
+    /// Creates a cache whose slots all contain `0.0`.
     pub fn new() -> Self {
         F64Cache::default()
     }
@@ -133,16 +135,22 @@ impl F64Cache {
     /// Appends `value` exactly as [`write_f64`] does.
     pub fn write_f64(&mut self, out: &mut Vec<u8>, value: f64) {
         let bits = value.to_bits();
-        let slot = (bits.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % F64_CACHE_SLOTS;
-        let (cached_bits, cached_head) = self.slots[slot];
-        let head = if cached_bits == bits {
-            cached_head
+        let folded = bits ^ (bits >> 32);
+        let index =
+            (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - F64_CACHE_SETS.ilog2())) as usize;
+        let set = &mut self.sets[index];
+        let head = if set[0].0 == bits {
+            set[0].1
+        } else if set[1].0 == bits {
+            let head = set[1].1;
+            set.swap(0, 1);
+            head
         } else {
             let head = match f64_decimal(value) {
                 Some((mantissa, decimals)) => zigzag_i64(mantissa) << 4 | u64::from(decimals),
                 None => F64_RAW,
             };
-            self.slots[slot] = (bits, head);
+            *set = [(bits, head), set[0]];
             head
         };
         varint::write_u64(out, head);

@@ -140,8 +140,8 @@ proptest! {
     #[test]
     fn cached_f64_matches_uncached(values in proptest::collection::vec(any_f64(), 0..64)) {
         let mut cache = F64Cache::new();
-        // Every value twice, so the second packing of each comes from the cache when its
-        // slot still holds it.
+        // Each value is packed twice, so the second packing comes from the cache unless a
+        // later value took its slot.
         for value in values.iter().chain(&values).copied().chain([0.0, -0.0]) {
             let mut plain = Vec::new();
             write_f64(&mut plain, value);
