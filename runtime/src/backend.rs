@@ -4,7 +4,8 @@
 //! turning its records into file entries and skipping padding. A thread's drop count reaches the file as a drop marker
 //! right after that thread's records. A ring whose thread has exited is drained one last time
 //! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
-//! poll interval, unless a flush or stop request wakes it earlier.
+//! poll interval, unless a flush or stop request wakes it earlier. With busy polling it spins
+//! instead, and writes what it has once per poll interval.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +53,8 @@ pub(crate) struct Backend {
     calibration: Calibration,
     rings: Vec<Ring>,
     poll_interval: Duration,
+    /// Whether an idle backend spins instead of sleeping.
+    busy_poll: bool,
     last_resync: Instant,
     last_seal: Instant,
 }
@@ -62,6 +65,7 @@ impl Backend {
         writer: SegmentWriter,
         calibration: Calibration,
         poll_interval: Duration,
+        busy_poll: bool,
     ) -> Backend {
         Backend {
             control,
@@ -69,6 +73,7 @@ impl Backend {
             calibration,
             rings: Vec::new(),
             poll_interval,
+            busy_poll,
             last_resync: Instant::now(),
             last_seal: Instant::now(),
         }
@@ -106,7 +111,10 @@ impl Backend {
                 self.last_resync = Instant::now();
             }
             let flush_due = flush_target > self.lock_flush().completed;
-            if idle || flush_due || self.last_seal.elapsed() >= self.poll_interval {
+            // A spinning backend finds nothing on most passes, and sealing on each would
+            // write a small block per pass.
+            let seal_when_idle = idle && !self.busy_poll;
+            if seal_when_idle || flush_due || self.last_seal.elapsed() >= self.poll_interval {
                 self.writer.seal().ok();
                 self.last_seal = Instant::now();
             }
@@ -121,7 +129,11 @@ impl Backend {
                 break;
             }
             if idle {
-                thread::park_timeout(self.poll_interval);
+                if self.busy_poll {
+                    std::hint::spin_loop();
+                } else {
+                    thread::park_timeout(self.poll_interval);
+                }
             }
         }
         self.shut_down();

@@ -34,6 +34,7 @@ pub struct Config {
     pub(crate) ring_capacity: usize,
     pub(crate) backend_core: Option<usize>,
     pub(crate) poll_interval: Duration,
+    pub(crate) busy_poll: bool,
     pub(crate) max_file_size: u64,
     pub(crate) min_level: Level,
 }
@@ -46,6 +47,7 @@ impl Default for Config {
             ring_capacity: 1 << 20,
             backend_core: None,
             poll_interval: Duration::from_millis(1),
+            busy_poll: false,
             max_file_size: 256 << 20,
             min_level: Level::Info,
         }
@@ -93,6 +95,16 @@ impl Config {
     /// longest a record waits in memory before the backend writes it to the file.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// Makes an idle backend spin instead of sleeping, so it picks records up as soon as they
+    /// are logged and no ring fills up while the backend sleeps. It then keeps a whole core
+    /// busy, so pin it with [`backend_core`](Config::backend_core) to a core nothing else
+    /// needs. It still writes what it has once per [`poll_interval`](Config::poll_interval).
+    /// Off by default.
+    pub fn busy_poll(mut self, spin: bool) -> Self {
+        self.busy_poll = spin;
         self
     }
 

@@ -157,6 +157,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         writer,
         calibration,
         config.poll_interval,
+        config.busy_poll,
     );
 
     let generation = {

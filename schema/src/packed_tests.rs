@@ -138,6 +138,20 @@ proptest! {
     }
 
     #[test]
+    fn cached_f64_matches_uncached(values in proptest::collection::vec(any_f64(), 0..64)) {
+        let mut cache = F64Cache::new();
+        // Each value is packed twice, so the second packing comes from the cache unless a
+        // later value took its slot.
+        for value in values.iter().chain(&values).copied().chain([0.0, -0.0]) {
+            let mut plain = Vec::new();
+            write_f64(&mut plain, value);
+            let mut cached = Vec::new();
+            cache.write_f64(&mut cached, value);
+            prop_assert_eq!(cached, plain);
+        }
+    }
+
+    #[test]
     fn hostile_bytes_never_panic(
         kinds in proptest::collection::vec(0u8..=15, 0..6),
         bytes in proptest::collection::vec(any::<u8>(), 0..64),

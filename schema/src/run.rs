@@ -7,7 +7,7 @@
 //! lengths: a reader finds where one ends from its site's argument kinds.
 
 use crate::entry::{self, kind};
-use crate::packed::{pack_args, packed_args_len};
+use crate::packed::{pack_args_cached, packed_args_len, F64Cache};
 use crate::varint::{self, unzigzag_i64, zigzag_i64};
 use crate::ArgKind;
 
@@ -18,6 +18,7 @@ pub struct RunBuilder {
     thread: Option<u32>,
     previous_ticks: u64,
     records: u64,
+    f64_cache: F64Cache,
 }
 
 impl RunBuilder {
@@ -74,7 +75,7 @@ impl RunBuilder {
         varint::write_u64(&mut self.body, site.into());
         let delta = ticks.wrapping_sub(self.previous_ticks) as i64;
         varint::write_u64(&mut self.body, zigzag_i64(delta));
-        let Some(used) = pack_args(kinds, raw, &mut self.body) else {
+        let Some(used) = pack_args_cached(kinds, raw, &mut self.body, &mut self.f64_cache) else {
             self.body.truncate(mark);
             return None;
         };

@@ -11,19 +11,30 @@ use ulog_tests::TestLogger;
 fn eight_threads_million_records_each() {
     // A record here takes at most 32 bytes of ring, so 32 MiB fits a thread's whole output
     // and nearly nothing should drop even when the backend gets little CPU.
-    let drops = log_and_check(8, 1_000_000, 32 << 20);
+    let drops = log_and_check(8, 1_000_000, 32 << 20, false);
     assert!(drops < 1_000_000, "{drops} of 8000000 records dropped");
 }
 
 #[test]
 fn small_rings_drop_and_count_exactly() {
-    log_and_check(4, 200_000, 4 << 10);
+    log_and_check(4, 200_000, 4 << 10, false);
+}
+
+#[test]
+fn busy_polling_counts_exactly() {
+    log_and_check(2, 200_000, 64 << 10, true);
 }
 
 /// Logs `records_per_thread` from each of `threads` threads and checks the decoded output.
 /// Returns the records dropped.
-fn log_and_check(threads: u32, records_per_thread: u64, ring_capacity: usize) -> u64 {
-    let mut logger = TestLogger::start(|config| config.ring_capacity(ring_capacity));
+fn log_and_check(
+    threads: u32,
+    records_per_thread: u64,
+    ring_capacity: usize,
+    busy_poll: bool,
+) -> u64 {
+    let mut logger =
+        TestLogger::start(|config| config.ring_capacity(ring_capacity).busy_poll(busy_poll));
     let before = ulog::stats();
 
     let workers: Vec<_> = (0..threads)
