@@ -29,9 +29,9 @@ impl Timeline {
         self.slots.push(slot);
     }
 
-    /// The events sorted by time, ties and each thread's events in arrival order.
+    /// Sorts the events by time, keeping arrival order for ties and within each thread.
     ///
-    /// Loads everything before sorting, which a one-shot decode can afford.
+    /// Everything is loaded before sorting, which a one-shot decode can afford.
     // TODO: follow mode (printing while files grow) will need a bounded merge window instead.
     // It would hold back events newer than the oldest thread's latest timestamp and emit the
     // rest in order.

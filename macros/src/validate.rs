@@ -248,7 +248,7 @@ fn check_count(
 ) -> Option<Vec<Option<SpecCheck>>> {
     let placeholders = types.len();
     if args.len() > placeholders {
-        // A user coming from `format!` writes `{}`; say so instead of only counting.
+        // A user coming from `format!` writes `{}`, so the message names the right syntax.
         let value = literal.value();
         let hint = if value.contains("{}") || value.contains("{:") {
             "; ulog placeholders are `<>` and `<:spec>`, not `{}` and `{:spec}`"
@@ -343,8 +343,8 @@ fn names(args: &[Argument], errors: &mut Errors) -> Vec<String> {
     }
 
     // A derived name such as `arg1` may be the positional name of another argument. Replacing
-    // it by its own positional name can clash with another derived name, so repeat until no
-    // name changes; each round turns at least one derived name positional.
+    // it by its own positional name can clash with another derived name, so this repeats
+    // until no name changes. Each round turns at least one derived name positional.
     loop {
         let positional: HashSet<String> = args
             .iter()

@@ -90,7 +90,7 @@ fn overflow(len: usize, left: usize) -> ! {
     note = "ulog logs integers, `f32`, `f64`, `bool`, `char`, `&str`, `String` and `Cow<str>`, and references to them: convert the value to one of these, or log its parts"
 )]
 pub trait Arg {
-    /// Encoding of the bytes, which tells the decoder how to read them.
+    /// Encoding of the bytes, which fixes how the decoder reads them.
     const KIND: ArgKind;
 
     /// Bytes [`Arg::encode`] writes.

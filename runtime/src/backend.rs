@@ -153,7 +153,7 @@ impl Backend {
         let mut index = 0;
         while index < self.rings.len() {
             // A producer that is gone wrote everything it will ever write, so checking
-            // before draining guarantees that the last drain sees its final records.
+            // before draining guarantees that the last drain reads its final records.
             let abandoned = self.rings[index].handle.ring.is_closed();
             moved += self.drain(index);
             if abandoned {

@@ -127,7 +127,7 @@ impl Calibration {
         ((ticks * 1_000_000_000 + elapsed_ns / 2) / elapsed_ns).max(1) as u64
     }
 
-    /// The calibration to write in a file header: the origin and the measured rate.
+    /// Returns the calibration to write in a file header: the origin and the measured rate.
     pub(crate) fn origin_sync(&self) -> ClockSync {
         ClockSync {
             ticks_per_second: self.ticks_per_second,

@@ -24,7 +24,7 @@
 //! # What a call costs
 //!
 //! A call that passes the level check reads the time-stamp counter, reserves room in the
-//! thread's ring and copies its arguments; it takes no lock, makes no system call and, after
+//! thread's ring and copies its arguments. It takes no lock, makes no system call and, after
 //! the thread's first call, allocates nothing. When the ring is full the record is dropped
 //! and counted, and the count reaches the file as a drop marker.
 

@@ -12,7 +12,7 @@
 //!   full ring never looks empty.
 //! - A record never crosses the end of the buffer. When the bytes before the end are too
 //!   few, the producer writes [`PAD_MARKER`] where the record would have started (unless it
-//!   stands exactly at the end) and continues at offset 0. A consumer that meets the marker
+//!   is exactly at the end) and continues at offset 0. A consumer that meets the marker
 //!   skips to the end.
 //! - Bytes in `read..write` (going around the end when `write < read`) belong to the
 //!   consumer; all other bytes belong to the producer. The buffer is zeroed when it is

@@ -208,7 +208,7 @@ pub struct ParseError {
     pub kind: ParseErrorKind,
 }
 
-/// The ways a format string can be invalid. Each message says what to write instead.
+/// The ways a format string can be invalid. Each message names what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
     /// The string ended inside `<:...`.

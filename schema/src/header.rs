@@ -124,7 +124,7 @@ pub enum HeaderError {
         /// Minor version of this reader.
         supported_minor: u16,
     },
-    /// A field holds an impossible value.
+    /// A field contains an impossible value.
     #[error("invalid header: {0}")]
     Invalid(String),
 }

@@ -104,7 +104,7 @@ pub fn args_len(kinds: impl IntoIterator<Item = ArgKind>, bytes: &[u8]) -> Optio
 ///
 /// # Errors
 ///
-/// Fails when `bytes` ends inside an argument or holds an impossible `bool` or `char`.
+/// Fails when `bytes` ends inside an argument or contains an impossible `bool` or `char`.
 pub fn decode_args<'a>(
     kinds: impl IntoIterator<Item = ArgKind>,
     bytes: &'a [u8],

@@ -345,7 +345,8 @@ mod tests {
         assert!(error.detail.contains("call site 9"), "{error}");
 
         let (_, read) = read_all(&body[..body.len() - 3]);
-        assert!(read[0].is_ok() && read.last().unwrap().is_err());
+        assert!(read[0].is_ok());
+        assert!(read.last().unwrap().is_err());
 
         let mut bad_float = body.to_vec();
         bad_float[first_len + 4] = 0x0c;
