@@ -17,6 +17,20 @@ pub const MAX_RING_CAPACITY: usize = 1 << 30;
 /// Smallest file size limit accepted by [`Config::max_file_size`].
 pub const MIN_FILE_SIZE: u64 = 64 << 10;
 
+/// How the backend compresses the blocks it writes.
+///
+/// Compression runs on the backend thread when it writes a block, never in a `ulog!` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Blocks are written as they are.
+    #[default]
+    None,
+    /// Each block is compressed with LZ4 on its own, and written plain when that does not
+    /// make it smaller. Files need a decoder of format 1.2 or later.
+    Lz4,
+}
+
 /// Settings for [`crate::init`]. Every setting has a default; change the ones you need:
 ///
 /// ```no_run
@@ -37,6 +51,7 @@ pub struct Config {
     pub(crate) busy_poll: bool,
     pub(crate) max_file_size: u64,
     pub(crate) min_level: Level,
+    pub(crate) compression: Compression,
 }
 
 impl Default for Config {
@@ -50,14 +65,15 @@ impl Default for Config {
             busy_poll: false,
             max_file_size: 256 << 20,
             min_level: Level::Info,
+            compression: Compression::None,
         }
     }
 }
 
 impl Config {
     /// Creates the default settings: directory `./logs`, the program name as file prefix,
-    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files, and level
-    /// `Info` and above.
+    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files without
+    /// compression, and level `Info` and above.
     pub fn new() -> Self {
         Config::default()
     }
@@ -118,6 +134,17 @@ impl Config {
     /// Sets the least severe level that is recorded.
     pub fn min_level(mut self, level: Level) -> Self {
         self.min_level = level;
+        self
+    }
+
+    /// Sets how the backend compresses blocks; the default is [`Compression::None`].
+    ///
+    /// With [`Compression::Lz4`] the backend compresses each block before it writes it,
+    /// which costs it CPU time per block and, on a backend that cannot keep up, may make
+    /// rings fill and drop records sooner. Blocks decode alone either way, so damage still
+    /// costs only the damaged block.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 
