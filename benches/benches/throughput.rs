@@ -326,6 +326,7 @@ mod measure {
                 dir: dir.path().to_owned(),
                 block_when_full: true,
                 ulog_ring_bytes: self.ring.max(DEFAULT_RING),
+                ulog_compression: ulog::Compression::None,
             };
 
             affinity::pin(BACKEND_CPU);
