@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use ulog_schema::block::{BlockError, BlockReader, Encoding, HEADER_LEN};
 
-/// Where one intact block's entries are.
+/// Location of one intact block's entries.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockEntries {
     /// Offset of the block in its file.

@@ -73,8 +73,8 @@ struct State<'t, 'a> {
 /// Problems listed per file; a hostile file could otherwise produce one line per record.
 const MAX_REPORTS_PER_FILE: usize = 100;
 
-/// Decodes one file's blocks into `tables`. Returns the entries of the file's compressed
-/// blocks, decompressed: the caller appends them to the file's bytes, because the records of
+/// Decodes one file's blocks into `tables`. Returns the decompressed entries of the file's
+/// compressed blocks. The caller appends them to the file's bytes, because the records of
 /// those blocks point at their arguments there.
 pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
     let (blocks, decompressed) = expand::read_blocks(segment.bytes, segment.header_len);

@@ -17,7 +17,7 @@ pub const MAX_RING_CAPACITY: usize = 1 << 30;
 /// Smallest file size limit accepted by [`Config::max_file_size`].
 pub const MIN_FILE_SIZE: u64 = 64 << 10;
 
-/// How the backend compresses the blocks it writes.
+/// Compression that the backend applies to the blocks it writes.
 ///
 /// Compression runs on the backend thread when it writes a block, never in a `ulog!` call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -194,7 +194,7 @@ impl Lz4Compressor {
     }
 }
 
-/// How a block stores its entries.
+/// Storage of a block's entries: as they are, or compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     /// The payload is the entries.
@@ -215,7 +215,7 @@ pub struct Block<'a> {
     pub sequence: u32,
     /// The payload as stored: the entries of a plain block, the LZ4 data of a compressed one.
     pub stored: &'a [u8],
-    /// How `stored` holds the entries.
+    /// Encoding of `stored`.
     pub encoding: Encoding,
 }
 
@@ -269,8 +269,8 @@ impl<'a> Block<'a> {
         out.resize(start + raw_len, 0);
         let detail = match lz4_flex::block::decompress_into(self.stored, &mut out[start..]) {
             Ok(len) if len == raw_len => return Ok(start..out.len()),
-            Ok(len) => format!("it holds only {len}"),
-            Err(DecompressError::OutputTooSmall { .. }) => "it holds more".to_owned(),
+            Ok(len) => format!("it decompresses to only {len}"),
+            Err(DecompressError::OutputTooSmall { .. }) => "it decompresses to more".to_owned(),
             Err(error) => format!("it is not valid LZ4 data: {error}"),
         };
         out.truncate(start);
@@ -348,7 +348,7 @@ pub enum BlockError {
         offset: usize,
         /// The uncompressed length in the header.
         stated: usize,
-        /// What the payload holds instead.
+        /// What the payload decompresses to instead, or why it does not decompress.
         detail: String,
     },
 }
@@ -558,7 +558,7 @@ mod tests {
             .collect()
     }
 
-    /// A compressed block of `raw`, a plain block, and a second compressed block.
+    /// Builds a compressed block of `raw`, a plain block, and a second compressed block.
     fn mixed_blocks(raw: &[u8]) -> Vec<u8> {
         let mut compressor = Lz4Compressor::new();
         let mut out = Vec::new();
@@ -574,7 +574,8 @@ mod tests {
         out
     }
 
-    /// A compressed block with any stored bytes and stated length, and a matching checksum.
+    /// Builds a compressed block with any stored bytes and stated length, and a matching
+    /// checksum.
     fn forged_lz4_block(sequence: u32, raw_len: u32, stored: &[u8]) -> Vec<u8> {
         let header = Lz4BlockHeader {
             magic: LZ4_BLOCK_MAGIC,
@@ -748,8 +749,8 @@ mod tests {
         let raw = repetitive(1000);
         let compressed = lz4_flex::block::compress(&raw);
         let cases: [(&str, u32, Vec<u8>); 3] = [
-            ("holds only 1000", 1001, compressed.clone()),
-            ("holds more", 999, compressed.clone()),
+            ("decompresses to only 1000", 1001, compressed.clone()),
+            ("decompresses to more", 999, compressed.clone()),
             ("not valid LZ4 data", 1000, vec![0xf0; 8]),
         ];
         for (expected, raw_len, stored) in cases {

@@ -180,6 +180,9 @@ fn forge_block(bytes: &mut [u8], offset: usize, raw_len: u32, payload: impl FnOn
     bytes[offset + 16..offset + 20].copy_from_slice(&raw_len.to_le_bytes());
 }
 
+/// A change to a block's compressed payload.
+type PayloadChange = fn(&mut [u8]);
+
 #[test]
 fn forged_compressed_block_is_reported() {
     let (bytes, blocks) = batched_segment();
@@ -188,9 +191,9 @@ fn forged_compressed_block_is_reported() {
     assert!(block.compressed && block.records > 0, "{blocks:?}");
     let raw_len = read_u32(&bytes, block.offset + 16);
 
-    let cases: [(&str, u32, fn(&mut [u8])); 3] = [
-        ("holds only", raw_len + 1, |_| {}),
-        ("holds more", raw_len - 1, |_| {}),
+    let cases: [(&str, u32, PayloadChange); 3] = [
+        ("decompresses to only", raw_len + 1, |_| {}),
+        ("decompresses to more", raw_len - 1, |_| {}),
         ("not valid LZ4 data", raw_len, |payload| payload.fill(0xf0)),
     ];
     for (expected, stated, change_payload) in cases {
