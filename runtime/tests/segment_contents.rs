@@ -77,7 +77,7 @@ fn segment_holds_definitions_records_and_end() {
                     let thread = ThreadDef::decode(entry.body).unwrap();
                     threads.insert(thread.id, thread.name.to_owned());
                 }
-                kind::RECORD => panic!("a 1.1 writer emits RUN entries, not RECORD entries"),
+                kind::RECORD => panic!("writers since 1.1 emit RUN entries, not RECORD entries"),
                 kind::RUN => {
                     let mut run = RunReader::new(entry.body).unwrap();
                     let thread = threads[&run.thread()].clone();

@@ -338,7 +338,8 @@ pub enum BlockError {
         len: usize,
     },
     /// A compressed block whose checksum matches and whose payload does not decompress to
-    /// the length its header states. Only a faulty writer produces one.
+    /// the length its header states. A faulty writer produces one, because damage almost
+    /// always fails the checksum first.
     #[error(
         "damaged block at byte offset {offset}: its header states {stated} bytes of entries, \
          and {detail}"
