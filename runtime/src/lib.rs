@@ -60,13 +60,12 @@ pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
 pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
-pub use crate::filter::set_level;
+pub use crate::filter::{enabled, set_level};
 pub use crate::producer::prepare_thread;
 pub use crate::stats::{stats, Stats};
 
 use crate::backend::{Backend, Control, FlushState};
 use crate::clock::Calibration;
-use crate::producer::REGISTRY;
 use crate::writer::{Identity, SegmentWriter};
 
 /// Reasons [`init`] fails.
@@ -161,9 +160,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     );
 
     let generation = {
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut registry = producer::lock_registry();
         registry.generation = (registry.generation + 1) & 0x00ff_ffff;
         registry.accepting = true;
         registry.ring_capacity = config.ring_capacity;
@@ -171,13 +168,13 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         registry.generation
     };
     let thread = backend.spawn(config.backend_core).map_err(|error| {
-        REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .accepting = false;
+        producer::lock_registry().accepting = false;
         InitError::Spawn(error)
     })?;
-    filter::set_state(config.min_level as u8, generation);
+    {
+        let mut registry = producer::lock_registry();
+        producer::set_gates(&mut registry, config.min_level as u8, generation);
+    }
 
     *running = Some(Running { control, thread });
     Ok(Guard { _private: () })
@@ -210,11 +207,7 @@ fn shutdown() {
     else {
         return;
     };
-    filter::set_min_level(filter::LEVEL_OFF);
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .accepting = false;
+    producer::close_gates();
     running.control.stop.store(true, Ordering::Release);
     running.thread.thread().unpark();
     // A panic in the backend has already been reported by the panic hook; there is nothing
