@@ -2,9 +2,9 @@
 //!
 //! The test thread reads `CLOCK_REALTIME` right before and right after each probe call and
 //! keeps both readings. The decoded time of the probe must lie between them, give or take
-//! 1 µs, over a whole run, and a thread's decoded times never go backwards: the file header's clock anchor and the backend's periodic re-sync points carry
-//! the conversion. The run lasts 60 s; `ULOG_CLOCK_TEST_SECONDS` shortens it for a quick
-//! local check.
+//! 1 µs, over a whole run, and a thread's decoded times never go backwards. The file header's
+//! clock anchor and the backend's periodic re-sync points carry the conversion. The run lasts
+//! 60 s; `ULOG_CLOCK_TEST_SECONDS` shortens it for a quick local check.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
