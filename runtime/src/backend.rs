@@ -13,8 +13,6 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use ulog_schema::record;
-
 use crate::clock::Calibration;
 use crate::producer::{RingHandle, ThreadShared, RECORD_PREFIX_LEN, REGISTRY};
 use crate::ring;
@@ -239,11 +237,11 @@ fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8])
     // skips each record by its padded length and padding by its marker.
     let site: &'static Site = unsafe { &*(address as *const Site) };
 
-    let args = &bytes[RECORD_PREFIX_LEN..];
-    let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
+    // The writer packs the arguments and finds where they end in one pass.
+    let Some(args_len) = writer.record(site, thread, ticks, &bytes[RECORD_PREFIX_LEN..]) else {
         debug_assert!(false, "ring holds a partial record");
         return 0;
     };
-    writer.record(site, thread, ticks, &args[..args_len]).ok();
+    writer.seal_if_full().ok();
     ring::record_len(RECORD_PREFIX_LEN + args_len)
 }

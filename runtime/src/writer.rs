@@ -268,14 +268,17 @@ impl SegmentWriter {
         id
     }
 
-    /// Appends a record, after the definitions it needs.
+    /// Appends a record, after the definitions it needs. `args` starts with the record's
+    /// arguments in the ring encoding and may run on past them. Returns the bytes of `args`
+    /// the record took, or `None` when `args` ends inside an argument. The caller then calls
+    /// [`SegmentWriter::seal_if_full`].
     pub(crate) fn record(
         &mut self,
         site: &'static Site,
         thread: &ThreadShared,
         ticks: u64,
         args: &[u8],
-    ) -> io::Result<()> {
+    ) -> Option<usize> {
         self.open_block();
         if self.run.thread() != Some(thread.id) {
             self.close_run();
@@ -286,12 +289,11 @@ impl SegmentWriter {
             self.run.start(thread.id, ticks);
         }
         let kinds = site.args.iter().map(|arg| arg.kind);
-        let packed = self.run.push(site_id, ticks, kinds, args);
-        debug_assert_eq!(packed, Some(args.len()), "record arguments are cut short");
-        if packed.is_some() {
+        let used = self.run.push(site_id, ticks, kinds, args);
+        if used.is_some() {
             self.records_in_block += 1;
         }
-        self.seal_if_full()
+        used
     }
 
     /// Appends a drop marker for `count` records of `thread`.
@@ -322,7 +324,12 @@ impl SegmentWriter {
         self.seal_if_full()
     }
 
-    fn seal_if_full(&mut self) -> io::Result<()> {
+    /// Writes the open block once it has reached [`BLOCK_TARGET`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`SegmentWriter::seal`].
+    pub(crate) fn seal_if_full(&mut self) -> io::Result<()> {
         if self.block.len() + self.run.entry_len() >= BLOCK_TARGET {
             self.seal()?;
         }
