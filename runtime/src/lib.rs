@@ -117,9 +117,7 @@ pub enum InitError {
     #[error("cannot start the ulog backend thread: {0}")]
     Spawn(io::Error),
     /// The fatal-signal handlers could not be installed.
-    #[error(
-        "cannot install the ulog signal handlers: {0}; start without Config::signal_handler"
-    )]
+    #[error("cannot install the ulog signal handlers: {0}; start without Config::signal_handler")]
     Signal(io::Error),
 }
 

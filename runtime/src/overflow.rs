@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(thread_overflow(), Overflow::Block);
 
         let other = std::thread::spawn(thread_overflow).join().unwrap();
-        assert_eq!(other, Overflow::Drop, "the override leaked to another thread");
+        assert_eq!(
+            other,
+            Overflow::Drop,
+            "the override leaked to another thread"
+        );
 
         assert_eq!(set_thread_overflow(None), Some(Overflow::Block));
         assert_eq!(thread_overflow(), Overflow::Drop);

@@ -45,7 +45,14 @@ fn record_and_drain(info: &PanicHookInfo<'_>) {
     let thread = std::thread::current();
     let location = info
         .location()
-        .map(|location| format!("{}:{}:{}", location.file(), location.line(), location.column()))
+        .map(|location| {
+            format!(
+                "{}:{}:{}",
+                location.file(),
+                location.line(),
+                location.column()
+            )
+        })
         .unwrap_or_default();
     let payload = info.payload();
     let message = payload

@@ -83,7 +83,9 @@ pub(crate) fn install(enabled: bool) -> std::io::Result<()> {
     if !enabled {
         return Ok(());
     }
-    let _serial = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     for (slot, &signal) in SIGNALS.iter().enumerate() {
         if PREVIOUS.saved[slot].load(Ordering::Acquire) {
             continue;
@@ -191,10 +193,7 @@ extern "C" fn on_signal(signal: c_int, info: *mut siginfo_t, context: *mut c_voi
 
     if ENABLED.load(Ordering::Acquire) {
         let termination = matches!(signal, libc::SIGTERM | libc::SIGINT);
-        crash::request_drain(
-            previous_is_default || !termination,
-            crash::DRAIN_TIMEOUT,
-        );
+        crash::request_drain(previous_is_default || !termination, crash::DRAIN_TIMEOUT);
     }
 
     // SAFETY: `info` is what the kernel passed.

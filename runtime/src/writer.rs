@@ -334,7 +334,10 @@ impl SegmentWriter {
     fn settle_shares(&mut self, written: bool) {
         for share in self.block_shares.drain(..) {
             if written {
-                share.thread.counters.add_written(share.records, share.bytes);
+                share
+                    .thread
+                    .counters
+                    .add_written(share.records, share.bytes);
             } else {
                 share.thread.counters.add_lost_io(share.records);
             }

@@ -204,10 +204,14 @@ pub fn check_sequences(
             }
             Event::Record(record) => record,
         };
-        let Some(seq) = record.args().into_iter().find_map(|(name, value)| match value {
-            ArgValue::U64(seq) if name == "seq" => Some(seq),
-            _ => None,
-        }) else {
+        let Some(seq) = record
+            .args()
+            .into_iter()
+            .find_map(|(name, value)| match value {
+                ArgValue::U64(seq) if name == "seq" => Some(seq),
+                _ => None,
+            })
+        else {
             continue;
         };
         if seq < summary.next {

@@ -46,7 +46,12 @@ fn assert_all_records(decoded: &Decoded, exit: &ChildExit) {
         .iter()
         .filter(|(name, _)| name.starts_with("worker-"))
         .collect();
-    assert_eq!(workers.len(), 4, "{threads:?}; child stderr: {}", exit.stderr);
+    assert_eq!(
+        workers.len(),
+        4,
+        "{threads:?}; child stderr: {}",
+        exit.stderr
+    );
     let total: u64 = workers.iter().map(|(_, summary)| summary.records).sum();
     assert_eq!(total, RECORDS, "{threads:?}; child stderr: {}", exit.stderr);
     for (name, summary) in workers {
@@ -99,7 +104,10 @@ fn flush_before_immediate_exit_writes_all() {
     // `_exit` skips the exit handler, so the file has no end marker.
     let damage = decoded.damage();
     assert_eq!(damage.len(), 1, "{damage:?}");
-    assert!(damage[0].message.contains("without an end marker"), "{damage:?}");
+    assert!(
+        damage[0].message.contains("without an end marker"),
+        "{damage:?}"
+    );
 }
 
 /// The control for the tests above: with no flush and no exit handler, the records stay in
@@ -123,7 +131,10 @@ fn panic_hook_drains_before_previous_hook() {
         .filter(|message| message.starts_with("thread 'panicker' panicked at "))
         .collect();
     assert_eq!(panic_records.len(), 1, "{:?}", messages(&decoded).last());
-    assert!(panic_records[0].ends_with(": child panic"), "{panic_records:?}");
+    assert!(
+        panic_records[0].ends_with(": child panic"),
+        "{panic_records:?}"
+    );
 }
 
 #[test]

@@ -48,7 +48,10 @@ fn main() {
     }
     let (mode, dir) = (args[1].as_str(), Path::new(&args[2]));
     let Ok(records) = args[3].parse::<u64>() else {
-        eprintln!("crash_child: invalid RECORDS {:?}: give a whole number", args[3]);
+        eprintln!(
+            "crash_child: invalid RECORDS {:?}: give a whole number",
+            args[3]
+        );
         std::process::exit(2);
     };
     let option = args.get(4).map(String::as_str).unwrap_or("");
