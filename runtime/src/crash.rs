@@ -48,6 +48,10 @@ pub(crate) static LINK: BackendLink = BackendLink {
     doorbell: Doorbell::new(),
 };
 
+/// Serializes the unit tests that play the backend through [`LINK`].
+#[cfg(test)]
+pub(crate) static TEST_SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// What came of a [`request_drain`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DrainOutcome {
@@ -189,4 +193,76 @@ fn current_thread_id() -> i64 {
 fn current_thread_id() -> i64 {
     // SAFETY: pthread_self has no preconditions.
     unsafe { libc::pthread_self() as usize as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A generation no real logger in these tests has.
+    const GENERATION: u32 = 0x00fe_dcba;
+
+    #[test]
+    fn drain_without_backend_returns_at_once() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.finished();
+        assert_eq!(
+            request_drain(false, Duration::from_secs(30)),
+            DrainOutcome::NoBackend
+        );
+    }
+
+    #[test]
+    fn drain_times_out_when_nobody_serves() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        assert_eq!(
+            request_drain(false, Duration::from_millis(10)),
+            DrainOutcome::TimedOut
+        );
+        LINK.finished();
+    }
+
+    /// A thread playing the backend completes requests as the real one does.
+    #[test]
+    fn drain_returns_when_served_and_when_stopped() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        let backend = std::thread::spawn(|| {
+            LINK.enter_backend_thread();
+            assert_eq!(
+                request_drain(false, Duration::from_secs(30)),
+                DrainOutcome::OnBackendThread
+            );
+            loop {
+                let bell = LINK.doorbell.value();
+                let target = LINK.requested();
+                if LINK.is_due(target) {
+                    LINK.complete(target);
+                }
+                if LINK.stop_requested() {
+                    LINK.finished();
+                    return;
+                }
+                LINK.doorbell.sleep(bell, Duration::from_secs(30));
+            }
+        });
+        assert_eq!(
+            request_drain(false, Duration::from_secs(30)),
+            DrainOutcome::Drained
+        );
+        assert!(LINK.is_running(GENERATION));
+        assert_eq!(
+            request_drain(true, Duration::from_secs(30)),
+            DrainOutcome::Drained
+        );
+        backend.join().unwrap();
+        assert!(!LINK.any_running());
+    }
 }

@@ -147,6 +147,36 @@ pub(crate) fn count_unregistered() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crash::TEST_SERIAL;
+    use crate::ring::DrainSink;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// A generation no real logger in these tests has.
+    const GENERATION: u32 = 0x00ab_cdef;
+
+    /// Fills `ring` with 64-byte records whose first word is their length.
+    fn fill(ring: &Ring) {
+        // SAFETY: the calling thread is the ring's only producer, and publishes each
+        // reservation before the next.
+        unsafe {
+            while let Some(start) = ring.reserve_slow(64) {
+                start.cast::<u64>().write(64);
+                ring.publish(start.add(64));
+            }
+        }
+    }
+
+    /// Accepts test records, which carry their length in the first word.
+    struct Accept;
+
+    impl DrainSink for Accept {
+        fn drops(&mut self, _total: u64) {}
+
+        fn record(&mut self, bytes: &[u8]) -> usize {
+            u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize
+        }
+    }
 
     #[test]
     fn thread_override_wins_and_resets() {
@@ -164,5 +194,84 @@ mod tests {
 
         assert_eq!(set_thread_overflow(None), Some(Overflow::Block));
         assert_eq!(thread_overflow(), Overflow::Drop);
+    }
+
+    #[test]
+    fn drop_counts_and_returns() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        let ring = Ring::new(4096, GENERATION);
+        fill(&ring);
+        set_thread_overflow(Overflow::Drop);
+        // SAFETY: this thread is the producer, with no reservation pending.
+        assert!(unsafe { on_full(&ring, 64) }.is_none());
+        assert_eq!(ring.dropped(), 1);
+        LINK.finished();
+    }
+
+    #[test]
+    fn block_drops_a_record_longer_than_the_ring() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        let ring = Ring::new(4096, GENERATION);
+        set_thread_overflow(Overflow::Block);
+        // SAFETY: as above.
+        assert!(unsafe { on_full(&ring, 4104) }.is_none());
+        assert_eq!(ring.dropped(), 1);
+        set_thread_overflow(None);
+        LINK.finished();
+    }
+
+    #[test]
+    fn block_waits_until_the_consumer_frees_room() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        let ring = Arc::new(Ring::new(4096, GENERATION));
+        fill(&ring);
+        let consumer = {
+            let ring = Arc::clone(&ring);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                // SAFETY: this thread is the only consumer.
+                unsafe { ring.drain(&mut Accept) }
+            })
+        };
+        set_thread_overflow(Overflow::Block);
+        // SAFETY: this thread is the producer, with no reservation pending.
+        let reserved = unsafe { on_full(&ring, 64) };
+        set_thread_overflow(None);
+        assert!(reserved.is_some());
+        assert_eq!(ring.dropped(), 0);
+        assert_eq!(consumer.join().unwrap(), 4096);
+        LINK.finished();
+    }
+
+    #[test]
+    fn block_gives_up_when_the_backend_finishes() {
+        let _serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        let ring = Ring::new(4096, GENERATION);
+        fill(&ring);
+        let unregistered = STATS.unregistered_drops.load(Ordering::Relaxed);
+        let finisher = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(20));
+            LINK.finished();
+        });
+        set_thread_overflow(Overflow::Block);
+        // SAFETY: this thread is the producer, with no reservation pending.
+        let reserved = unsafe { on_full(&ring, 64) };
+        set_thread_overflow(None);
+        finisher.join().unwrap();
+        assert!(reserved.is_none());
+        assert_eq!(ring.dropped(), 0);
+        assert!(STATS.unregistered_drops.load(Ordering::Relaxed) > unregistered);
     }
 }
