@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::doorbell::Doorbell;
 use crate::filter;
 
-/// Longest time a panic hook, a signal handler or the exit handler waits for the backend.
+/// Maximum time the panic hook and the signal handlers wait for the backend.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How often a waiter looks at the backend's progress.
@@ -52,7 +52,7 @@ pub(crate) static LINK: BackendLink = BackendLink {
 #[cfg(test)]
 pub(crate) static TEST_SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// What came of a [`request_drain`].
+/// Outcome of a [`request_drain`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DrainOutcome {
     /// The backend wrote every record published before the request, or finished.
@@ -101,7 +101,8 @@ impl BackendLink {
         backend != 0 && backend == current_thread_id()
     }
 
-    /// The latest request; the backend reads it before a pass and completes it after.
+    /// Returns the latest request number; the backend reads it before a pass and completes
+    /// it after.
     pub(crate) fn requested(&self) -> u64 {
         self.requested.load(Ordering::Acquire)
     }
@@ -123,8 +124,8 @@ impl BackendLink {
 }
 
 /// Asks the backend to write every record published so far and waits, at most `timeout`,
-/// until it has. With `stop`, the backend also writes the end marker and stops, and logging
-/// is turned off; use it only when the process is about to end.
+/// until it has. With `stop`, logging is turned off and the backend also writes the end
+/// marker and stops. Pass `stop` only when the process is about to end.
 ///
 /// Async-signal-safe: it takes no lock and allocates nothing.
 pub(crate) fn request_drain(stop: bool, timeout: Duration) -> DrainOutcome {
@@ -180,15 +181,15 @@ fn nap(duration: Duration) {
     unsafe { libc::nanosleep(&raw const request, std::ptr::null_mut()) };
 }
 
-/// The kernel's id of the calling thread; async-signal-safe.
+/// Returns the kernel's id of the calling thread; async-signal-safe.
 #[cfg(target_os = "linux")]
 fn current_thread_id() -> i64 {
-    // SAFETY: gettid takes no arguments and cannot fail.
+    // SAFETY: gettid takes no arguments and has no preconditions.
     unsafe { libc::syscall(libc::SYS_gettid) }
 }
 
-/// An id of the calling thread; `pthread_self` is not on POSIX's async-signal-safe list,
-/// but only reads the thread pointer on the systems this fallback serves.
+/// Returns an id of the calling thread. `pthread_self` is not on POSIX's list of
+/// async-signal-safe functions, but it only reads the thread pointer on common systems.
 #[cfg(not(target_os = "linux"))]
 fn current_thread_id() -> i64 {
     // SAFETY: pthread_self has no preconditions.

@@ -31,7 +31,7 @@ impl Doorbell {
         wake(&self.word);
     }
 
-    /// Sleeps for at most `timeout`, unless the word no longer holds `seen`. May return
+    /// Sleeps for at most `timeout`, unless the word no longer contains `seen`. May return
     /// early for no reason, like any futex wait.
     pub(crate) fn sleep(&self, seen: u32, timeout: Duration) {
         wait(&self.word, seen, timeout);

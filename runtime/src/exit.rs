@@ -9,7 +9,7 @@
 use std::sync::Once;
 use std::time::Duration;
 
-/// Longest the exit handler waits for the backend to drain and close the file.
+/// Maximum time the exit handler waits for the backend to drain and close the file.
 pub(crate) const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 static REGISTER: Once = Once::new();
@@ -22,7 +22,7 @@ pub(crate) fn register() {
         let result = unsafe { libc::atexit(at_exit) };
         if result != 0 {
             // NOTE: without the handler, a leaked guard loses the records still in memory
-            // at exit, as the README says for `_exit`.
+            // at exit, as `_exit` does.
             eprintln!("ulog: registering the exit handler failed; drop the guard before exiting");
         }
     });

@@ -135,9 +135,9 @@ static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
 /// Calls made before `init` are not recorded. The returned guard stops the backend when it
 /// is dropped, after draining every ring and closing the last file; keep it alive in `main`.
 ///
-/// The first `init` in a process registers an exit handler with `atexit`, and, as the
-/// configuration asks, installs the panic hook and the fatal-signal handlers; later calls
-/// reuse them.
+/// The first `init` in a process registers an exit handler with `atexit`. It also installs
+/// the panic hook and the fatal-signal handlers when the configuration enables them, and
+/// later calls reuse them.
 ///
 /// # Errors
 ///
@@ -223,10 +223,10 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
 
 /// Keeps the logger running; dropping it drains every ring and closes the last file.
 ///
-/// Records logged by other threads after the guard is dropped are not recorded. If the
-/// process exits while the guard is alive, because it was leaked, kept in a static, or
-/// `std::process::exit` skipped its drop, the exit handler that `init` registered stops the
-/// logger in the same way, waiting at most 10 seconds for the backend. `_exit`, `abort` and
+/// Records logged by other threads after the guard is dropped are not recorded. The process
+/// may exit while the guard is alive, because it was leaked, kept in a static, or
+/// `std::process::exit` skipped its drop. The exit handler that `init` registered then stops
+/// the logger in the same way, waiting at most 10 seconds for the backend. `_exit`, `abort` and
 /// fatal signals skip exit handlers.
 ///
 /// `let _ = ulog::init(..)` drops the guard at once, which stops the logger; the compiler
@@ -279,7 +279,7 @@ fn stop_at_exit(timeout: Duration) {
     }
 }
 
-/// Turns logging off, closes the registry to new rings and tells the backend to stop.
+/// Turns logging off, closes the registry to new rings and signals the backend to stop.
 fn request_stop(running: &Running) {
     filter::set_min_level(filter::LEVEL_OFF);
     REGISTRY

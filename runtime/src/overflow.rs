@@ -11,7 +11,7 @@ use crate::crash::LINK;
 use crate::ring::Ring;
 use crate::stats::STATS;
 
-/// What a log call does with a record that does not fit in its thread's ring.
+/// Policy for a record that does not fit in its thread's ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
     /// Drop the record and count it. The count reaches the file as a drop marker and
@@ -56,7 +56,7 @@ thread_local! {
     static OVERRIDE: Cell<u8> = const { Cell::new(INHERIT) };
 }
 
-/// Spins on the ring before the first yield; about a microsecond of retries.
+/// Retries with a spin-loop hint before the first yield.
 const SPINS: u32 = 64;
 
 /// Sets the default policy for every thread without an override; called by `init`.

@@ -285,8 +285,8 @@ impl Ring {
     /// follows. Returns whether it moved.
     ///
     /// The producer writes [`PAD_MARKER`] at its position and publishes offset 0, as a wrap
-    /// does; the consumer skips the padding, finds the ring empty at 0, and stores 0 as its
-    /// read position. Until [`Ring::reserve_slow`] next runs, the fast path reserves nothing.
+    /// does. The consumer then skips the padding, finds the ring empty at 0, and stores 0 as
+    /// its read position. Until [`Ring::reserve_slow`] next runs, the fast path reserves nothing.
     ///
     /// # Safety
     ///

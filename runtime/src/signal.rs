@@ -228,13 +228,13 @@ fn call_previous(
     context: *mut c_void,
 ) {
     if previous.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: with SA_SIGINFO, `sa_sigaction` holds a three-argument handler, which the
+        // SAFETY: with SA_SIGINFO, `sa_sigaction` contains a three-argument handler, which the
         // program installed for this signal.
         let handler: extern "C" fn(c_int, *mut siginfo_t, *mut c_void) =
             unsafe { std::mem::transmute(previous.sa_sigaction) };
         handler(signal, info, context);
     } else {
-        // SAFETY: without SA_SIGINFO, `sa_sigaction` holds a one-argument handler (neither
+        // SAFETY: without SA_SIGINFO, `sa_sigaction` contains a one-argument handler (neither
         // SIG_DFL nor SIG_IGN, which the caller ruled out).
         let handler: extern "C" fn(c_int) = unsafe { std::mem::transmute(previous.sa_sigaction) };
         handler(signal);

@@ -150,8 +150,8 @@ pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
     blocks
 }
 
-/// The blocks of a segment that read back intact, up to the first damaged or cut block, and
-/// the byte offset where they end. `None` when the file header itself does not decode.
+/// Returns the blocks of a segment that read back intact, up to the first damaged or cut
+/// block, and the byte offset where they end. `None` when the file header itself does not decode.
 pub fn intact_prefix(bytes: &[u8]) -> Option<(Vec<BlockInfo>, usize)> {
     use ulog_schema::block::BlockReader;
     use ulog_schema::header::FileHeader;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use ulog::{ulog, Overflow, ThreadStats};
 use ulog_tests::{check_sequences, SequenceSummary, TestLogger};
 
-/// Longest note a record carries; longer than a 4 KiB ring, so such records never fit.
+/// Maximum note length, in bytes; longer than a 4 KiB ring, so such records never fit.
 const OVERSIZE: usize = 5_000;
 
 /// One logging thread of a case.
@@ -16,7 +16,7 @@ struct Worker {
     records: u64,
     /// The thread's override of the default policy.
     policy: Option<Overflow>,
-    /// Longest note of an ordinary record, in bytes.
+    /// Maximum note length of an ordinary record, in bytes.
     max_note: usize,
     /// Every this many records, one carries an [`OVERSIZE`] note; 0 for never.
     oversize_every: u64,
@@ -124,7 +124,7 @@ fn run_case(case: &Case) {
             .ring_capacity(case.ring_capacity)
             .overflow(case.default)
     });
-    // Taken while this test holds the logger, so no other test's records count.
+    // Taken while this test owns the logger, so no other test's records count.
     let before = ulog::stats();
     let names: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = case

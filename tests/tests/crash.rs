@@ -13,7 +13,7 @@ const CHILD: &str = env!("CARGO_BIN_EXE_crash_child");
 /// Records each child logs, over four threads.
 const RECORDS: u64 = 2_000;
 
-/// Longest a child may take; they take well under a second.
+/// Maximum time a child may take; they take well under a second.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs the child in `mode` with `option` in a new directory; returns how it ended and what

@@ -1,7 +1,7 @@
 //! A child process logs numbered records from three threads and is killed with SIGKILL at a
 //! random moment, many times over. Each time, every block written before the kill decodes,
-//! each thread's records are a prefix of its sequence with gaps only where drop markers say
-//! so, and the decoder reports the torn tail of the newest file at its offset.
+//! each thread's records are a prefix of its sequence with gaps only where drop markers
+//! account for them, and the decoder reports the torn tail of the newest file at its offset.
 //!
 //! The kill times come from a seeded generator; the seed is printed, and setting
 //! `ULOG_KILL_SEED` to it replays the same kill times and policies.
@@ -17,7 +17,7 @@ const CHILD: &str = env!("CARGO_BIN_EXE_crash_child");
 /// Kills per run of the test.
 const KILLS: u32 = 60;
 
-/// Longest wait between the child's `ready` line and the kill.
+/// Maximum wait between the child's `ready` line and the kill.
 const MAX_DELAY_MICROS: u64 = 60_000;
 
 /// SplitMix64: a small, well-mixed generator, enough for kill times.

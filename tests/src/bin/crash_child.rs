@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Every mode but `kill-loop` starts a logger whose backend sleeps 10 seconds between looks
-//! at the rings and waits until it sleeps, so that the records logged afterwards reach the
+//! at the rings, and waits until it sleeps. The records logged afterwards then reach the
 //! file only if the way the process ends makes the backend write them. Each record is
 //! `worker <> seq <>`, logged by threads `worker-0` to `worker-3`.
 //!
@@ -188,8 +188,7 @@ fn end_by_signal(option: &str) -> ! {
     std::process::exit(3);
 }
 
-/// Maps a page without access rights and writes to it, which the kernel answers with
-/// SIGSEGV.
+/// Maps a page without access rights and writes to it, so that the kernel raises SIGSEGV.
 fn write_to_inaccessible_page() {
     // SAFETY: an anonymous private mapping with no address hint has no preconditions.
     let page = unsafe {
@@ -203,8 +202,8 @@ fn write_to_inaccessible_page() {
         )
     };
     assert_ne!(page, libc::MAP_FAILED, "mmap failed");
-    // SAFETY: the page is mapped, so the pointer is valid for the compiler's purposes; the
-    // write faults because the page has no access rights, which is the point.
+    // SAFETY: the page is mapped, so the pointer is valid for the compiler's purposes. The
+    // write faults because the page has no access rights, and that fault is the point.
     unsafe { page.cast::<u8>().write_volatile(1) };
 }
 
