@@ -6,7 +6,7 @@
 //! nothing. The backend does the draining and writing itself, on its own thread, where locks
 //! and allocation are safe. What the caller promises is only a bounded wait.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::doorbell::Doorbell;
@@ -27,6 +27,9 @@ pub(crate) struct BackendLink {
     live: AtomicU32,
     /// Kernel thread id of the backend thread, or 0 before it starts.
     backend_thread: AtomicI64,
+    /// Process that started the backend. A child made by `fork` has no backend thread, so
+    /// the backend counts as running only in this process.
+    process: AtomicI32,
     /// Drain requests made so far; each one is a number the backend completes.
     requested: AtomicU64,
     /// Highest request the backend has completed: it drained every ring and wrote the block
@@ -42,6 +45,7 @@ pub(crate) struct BackendLink {
 pub(crate) static LINK: BackendLink = BackendLink {
     live: AtomicU32::new(NO_BACKEND),
     backend_thread: AtomicI64::new(0),
+    process: AtomicI32::new(0),
     requested: AtomicU64::new(0),
     completed: AtomicU64::new(0),
     stop_requested: AtomicBool::new(false),
@@ -70,6 +74,7 @@ impl BackendLink {
     pub(crate) fn starting(&self, generation: u32) {
         self.stop_requested.store(false, Ordering::Relaxed);
         self.backend_thread.store(0, Ordering::Relaxed);
+        self.process.store(current_process_id(), Ordering::Relaxed);
         self.live.store(generation, Ordering::Release);
     }
 
@@ -85,14 +90,20 @@ impl BackendLink {
         self.backend_thread.store(0, Ordering::Release);
     }
 
-    /// Returns whether the backend of `generation` is still running.
+    /// Returns whether the backend of `generation` is still running in this process.
     pub(crate) fn is_running(&self, generation: u32) -> bool {
-        self.live.load(Ordering::Acquire) == generation
+        self.live.load(Ordering::Acquire) == generation && self.in_starting_process()
     }
 
-    /// Returns whether any backend is running.
+    /// Returns whether any backend is running in this process.
     pub(crate) fn any_running(&self) -> bool {
-        self.live.load(Ordering::Acquire) != NO_BACKEND
+        self.live.load(Ordering::Acquire) != NO_BACKEND && self.in_starting_process()
+    }
+
+    /// Returns whether the caller runs in the process that started the backend, not in a
+    /// child made by `fork`. Async-signal-safe.
+    pub(crate) fn in_starting_process(&self) -> bool {
+        self.process.load(Ordering::Relaxed) == current_process_id()
     }
 
     /// Returns whether the calling thread is the backend thread.
@@ -130,7 +141,7 @@ impl BackendLink {
 /// Async-signal-safe: it takes no lock and allocates nothing.
 pub(crate) fn request_drain(stop: bool, timeout: Duration) -> DrainOutcome {
     let generation = LINK.live.load(Ordering::Acquire);
-    if generation == NO_BACKEND {
+    if generation == NO_BACKEND || !LINK.in_starting_process() {
         return DrainOutcome::NoBackend;
     }
     if LINK.on_backend_thread() {
@@ -179,6 +190,12 @@ fn nap(duration: Duration) {
     };
     // SAFETY: `request` is a valid timespec; no remainder is requested.
     unsafe { libc::nanosleep(&raw const request, std::ptr::null_mut()) };
+}
+
+/// Returns the id of the calling process; async-signal-safe.
+fn current_process_id() -> i32 {
+    // SAFETY: getpid has no preconditions.
+    unsafe { libc::getpid() }
 }
 
 /// Returns the kernel's id of the calling thread; async-signal-safe.

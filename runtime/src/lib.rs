@@ -229,6 +229,9 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
 /// the logger in the same way, waiting at most 10 seconds for the backend. `_exit`, `abort` and
 /// fatal signals skip exit handlers.
 ///
+/// A child made by `fork` has no backend thread. Records it logs are not written, and its
+/// copy of the guard, `flush` and the exit handler return at once there.
+///
 /// `let _ = ulog::init(..)` drops the guard at once, which stops the logger; the compiler
 /// does not warn about it, because `let _ =` silences `#[must_use]`. Bind it to a name such
 /// as `_guard`.
@@ -252,6 +255,12 @@ fn shutdown() {
     let Some(running) = slot.take() else {
         return;
     };
+    if !LINK.in_starting_process() {
+        // A child made by `fork` has no backend thread; joining its copied handle would be
+        // undefined behaviour.
+        std::mem::forget(running);
+        return;
+    }
     request_stop(&running);
     // A panic in the backend has already been reported by the panic hook; there is nothing
     // more to do with it here. `RUNNING` stays locked until the backend has exited, so a new
@@ -270,6 +279,12 @@ fn stop_at_exit(timeout: Duration) {
     let Some(running) = slot.take() else {
         return;
     };
+    if !LINK.is_running(running.generation) {
+        // The backend has exited already, or this is a child made by `fork`, which has no
+        // backend thread, so its handle must be neither joined nor detached.
+        std::mem::forget(running);
+        return;
+    }
     request_stop(&running);
     while LINK.is_running(running.generation) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
@@ -303,7 +318,8 @@ fn lock_until<T>(mutex: &Mutex<T>, deadline: Instant) -> Option<MutexGuard<'_, T
 }
 
 /// Blocks until the backend has written every record logged before the call, by any
-/// thread, to the current file. Returns at once when no logger is running.
+/// thread, to the current file. Returns at once when no logger is running, and in a child
+/// made by `fork`, which has no backend thread.
 pub fn flush() {
     let control = {
         let running = RUNNING
@@ -312,6 +328,11 @@ pub fn flush() {
         let Some(running) = running.as_ref() else {
             return;
         };
+        // A backend that has exited, or that lives in the parent of a child made by `fork`,
+        // completes no flush.
+        if !LINK.is_running(running.generation) {
+            return;
+        }
         Arc::clone(&running.control)
     };
 

@@ -198,3 +198,18 @@ fn sigterm_without_handler_loses_rings() {
     assert_eq!(exit.status.signal(), Some(libc::SIGTERM), "{exit:?}");
     assert_eq!(worker_records(&decode_dir(dir.path())), 0);
 }
+
+/// A child made by `fork` has no backend: its flush, guard drop and exit return at once, and
+/// the parent's records are all written.
+#[test]
+fn forked_child_exits_and_parent_writes_all() {
+    let (exit, decoded) = run("fork", "");
+    assert!(exit.status.success(), "{exit:?}");
+    assert_all_records(&decoded, &exit);
+    assert_closed(&decoded);
+    let forked: Vec<String> = messages(&decoded)
+        .into_iter()
+        .filter(|message| message.starts_with("forked child"))
+        .collect();
+    assert!(forked.is_empty(), "{forked:?}");
+}

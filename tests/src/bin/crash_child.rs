@@ -23,6 +23,9 @@
 //!   `SIGSEGV-fault` (a write to a page without access), `SIGABRT` (`abort`), or
 //!   `SIGTERM`/`SIGINT`, which the parent sends after `ready` is printed.
 //! - `signal-off`: as `signal` with the handler off.
+//! - `fork`: forks after logging; the child logs, flushes, drops its guard and exits, and the
+//!   parent waits for it, then drops its own guard. A child that hangs in `flush`, the drop
+//!   or the exit handler makes the parent hang too.
 //! - `kill-loop`: OPTION is `drop` or `block`, RECORDS the ring capacity in bytes; three
 //!   threads log until the parent kills the process, in 64 KiB files. `ready` is printed
 //!   once they log.
@@ -106,6 +109,11 @@ fn main() {
             log_numbered(records);
             end_by_signal(option);
         }
+        "fork" => {
+            let guard = start(dir, |config| config);
+            log_numbered(records);
+            fork_and_exit_child(guard);
+        }
         "kill-loop" => {
             let policy = match option {
                 "drop" => Overflow::Drop,
@@ -186,6 +194,30 @@ fn end_by_signal(option: &str) -> ! {
     }
     eprintln!("crash_child: the signal did not end the process");
     std::process::exit(3);
+}
+
+/// Forks. The child logs, flushes, drops its copy of `guard` and exits through the exit
+/// handler; the parent waits for it, then drops `guard`.
+fn fork_and_exit_child(guard: Guard) {
+    // SAFETY: the worker threads have exited, so only the backend runs besides this thread,
+    // and the child touches no lock that the backend holds for long.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        ulog!(Info, "forked child seq <>", seq = 0u64);
+        ulog::flush();
+        drop(guard);
+        std::process::exit(0);
+    }
+    let mut status = 0;
+    // SAFETY: `status` is a valid place for waitpid to store the child's status.
+    let waited = unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    assert_eq!(waited, pid, "waitpid failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "forked child ended with status {status:#x}"
+    );
+    drop(guard);
 }
 
 /// Maps a page without access rights and writes to it, so that the kernel raises SIGSEGV.
