@@ -204,6 +204,9 @@ fn fork_and_exit_child(guard: Guard) {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
+        // If a bug hangs this child, it must not outlive the test that waits for it.
+        // SAFETY: PR_SET_PDEATHSIG takes a signal number and changes only this process.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
         ulog!(Info, "forked child seq <>", seq = 0u64);
         ulog::flush();
         drop(guard);
