@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, 
 use std::time::Duration;
 
 use crate::doorbell::Doorbell;
-use crate::filter;
 
 /// Maximum time the panic hook and the signal handlers wait for the backend.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -135,8 +134,8 @@ impl BackendLink {
 }
 
 /// Asks the backend to write every record published so far and waits, at most `timeout`,
-/// until it has. With `stop`, logging is turned off and the backend also writes the end
-/// marker and stops. Pass `stop` only when the process is about to end.
+/// until it has. With `stop`, the backend also writes the end marker and stops; records
+/// logged after that stay in the rings. Pass `stop` only when the process is about to end.
 ///
 /// Async-signal-safe: it takes no lock and allocates nothing.
 pub(crate) fn request_drain(stop: bool, timeout: Duration) -> DrainOutcome {
@@ -148,7 +147,6 @@ pub(crate) fn request_drain(stop: bool, timeout: Duration) -> DrainOutcome {
         return DrainOutcome::OnBackendThread;
     }
     if stop {
-        filter::set_min_level(filter::LEVEL_OFF);
         LINK.stop_requested.store(true, Ordering::Release);
     }
     let target = LINK.requested.fetch_add(1, Ordering::AcqRel) + 1;

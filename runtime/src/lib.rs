@@ -76,7 +76,7 @@ pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
 pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
-pub use crate::filter::set_level;
+pub use crate::filter::{enabled, set_level};
 pub use crate::overflow::{set_thread_overflow, thread_overflow, Overflow};
 pub use crate::producer::prepare_thread;
 pub use crate::stats::{stats, Stats, ThreadStats};
@@ -84,7 +84,6 @@ pub use crate::stats::{stats, Stats, ThreadStats};
 use crate::backend::{Backend, Control, FlushState};
 use crate::clock::Calibration;
 use crate::crash::LINK;
-use crate::producer::REGISTRY;
 use crate::writer::{Identity, SegmentWriter};
 
 /// Reasons [`init`] fails.
@@ -192,9 +191,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     );
 
     let generation = {
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut registry = producer::lock_registry();
         registry.generation = (registry.generation + 1) & 0x00ff_ffff;
         registry.accepting = true;
         registry.ring_capacity = config.ring_capacity;
@@ -205,13 +202,13 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     LINK.starting(generation);
     let thread = backend.spawn(config.backend_core).map_err(|error| {
         LINK.finished();
-        REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .accepting = false;
+        producer::lock_registry().accepting = false;
         InitError::Spawn(error)
     })?;
-    filter::set_state(config.min_level as u8, generation);
+    {
+        let mut registry = producer::lock_registry();
+        producer::set_gates(&mut registry, config.min_level as u8, generation);
+    }
 
     *running = Some(Running {
         control,
@@ -296,11 +293,7 @@ fn stop_at_exit(timeout: Duration) {
 
 /// Turns logging off, closes the registry to new rings and signals the backend to stop.
 fn request_stop(running: &Running) {
-    filter::set_min_level(filter::LEVEL_OFF);
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .accepting = false;
+    producer::close_gates();
     running.control.stop.store(true, Ordering::Release);
     LINK.doorbell.ring();
 }

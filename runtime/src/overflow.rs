@@ -113,7 +113,7 @@ pub(crate) unsafe fn on_full(ring: &Ring, len: usize) -> Option<*mut u8> {
     let mut attempts = 0u32;
     loop {
         // SAFETY: forwarded from the caller.
-        if let Some(start) = unsafe { ring.reserve_slow(len) } {
+        if let Ok(start) = unsafe { ring.reserve_slow(len) } {
             return Some(start);
         }
         // A record longer than the free space on both sides of an empty ring's position
@@ -148,6 +148,7 @@ pub(crate) fn count_unregistered() {
 mod tests {
     use super::*;
     use crate::crash::TEST_SERIAL;
+    use crate::filter::LEVEL_OFF;
     use crate::ring::DrainSink;
     use std::sync::Arc;
     use std::time::Duration;
@@ -160,7 +161,7 @@ mod tests {
         // SAFETY: the calling thread is the ring's only producer, and publishes each
         // reservation before the next.
         unsafe {
-            while let Some(start) = ring.reserve_slow(64) {
+            while let Ok(start) = ring.reserve_slow(64) {
                 start.cast::<u64>().write(64);
                 ring.publish(start.add(64));
             }
@@ -202,7 +203,7 @@ mod tests {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         LINK.starting(GENERATION);
-        let ring = Ring::new(4096, GENERATION);
+        let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         fill(&ring);
         set_thread_overflow(Overflow::Drop);
         // SAFETY: this thread is the producer, with no reservation pending.
@@ -217,7 +218,7 @@ mod tests {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         LINK.starting(GENERATION);
-        let ring = Ring::new(4096, GENERATION);
+        let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         set_thread_overflow(Overflow::Block);
         // SAFETY: as above.
         assert!(unsafe { on_full(&ring, 4104) }.is_none());
@@ -232,7 +233,7 @@ mod tests {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         LINK.starting(GENERATION);
-        let ring = Arc::new(Ring::new(4096, GENERATION));
+        let ring = Arc::new(Ring::new(4096, GENERATION, LEVEL_OFF));
         fill(&ring);
         let consumer = {
             let ring = Arc::clone(&ring);
@@ -258,7 +259,7 @@ mod tests {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         LINK.starting(GENERATION);
-        let ring = Ring::new(4096, GENERATION);
+        let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         fill(&ring);
         let unregistered = STATS.unregistered_drops.load(Ordering::Relaxed);
         let finisher = std::thread::spawn(|| {

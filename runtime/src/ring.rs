@@ -21,7 +21,7 @@
 use std::alloc::{alloc_zeroed, dealloc, handle_alloc_error, Layout};
 use std::cell::UnsafeCell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Every record length is a multiple of this, so the bytes left before the end of the buffer
 /// always hold a whole [`PAD_MARKER`].
@@ -32,6 +32,15 @@ pub(crate) const PAD_MARKER: u64 = 0;
 
 /// Generation of the detached rings; logger generations have 24 bits, so it never matches.
 pub(crate) const NO_GENERATION: u32 = u32::MAX;
+
+/// Why [`Ring::reserve_slow`] granted no room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoRoom {
+    /// The consumer has not freed enough bytes yet.
+    Full,
+    /// The ring is a static without a buffer: the thread has no ring to write to.
+    NoBuffer,
+}
 
 /// Largest record the fast path reserves; larger ones take the slow path, which compares
 /// without overflow. Rings hold at most 1 GiB, so this excludes nothing that fits.
@@ -70,6 +79,11 @@ pub(crate) trait DrainSink {
 /// The producer's cache line.
 #[repr(C, align(64))]
 struct ProducerSide {
+    /// Lowest level a call through this ring may have: the running logger's minimum level,
+    /// copied into the ring so that the level check reads the producer's own cache line
+    /// instead of a global. `producer::set_gates` keeps the copies current. `LEVEL_OFF` in
+    /// rings without a buffer and in retired rings, whose callers must consult the filter.
+    gate: AtomicU8,
     /// Logger generation the ring was registered with; never changes.
     generation: u32,
     /// Address of the next record, `base + write position`. The producer stores it with
@@ -121,7 +135,7 @@ impl Ring {
     /// # Panics
     ///
     /// Panics if `capacity` is below 64 bytes.
-    pub(crate) fn new(capacity: usize, generation: u32) -> Ring {
+    pub(crate) fn new(capacity: usize, generation: u32, gate: u8) -> Ring {
         let capacity = capacity & !(RECORD_ALIGN - 1);
         assert!(capacity >= 64, "ring capacity {capacity} is below 64 bytes");
         let layout = Layout::from_size_align(capacity, BUFFER_ALIGN).expect("ring layout");
@@ -137,6 +151,7 @@ impl Ring {
         }
         Ring {
             producer: ProducerSide {
+                gate: AtomicU8::new(gate),
                 generation,
                 write: AtomicPtr::new(base),
                 // Empty ring: the producer may write up to the end.
@@ -155,11 +170,12 @@ impl Ring {
         }
     }
 
-    /// Returns a ring with no buffer and a generation no logger has. The fast path never
-    /// writes to it, because its generation check fails first.
+    /// Returns a ring with no buffer and a generation no logger has. Its gate stays closed,
+    /// and its null limit fails every reservation.
     pub(crate) const fn detached() -> Ring {
         Ring {
             producer: ProducerSide {
+                gate: AtomicU8::new(crate::filter::LEVEL_OFF),
                 generation: NO_GENERATION,
                 write: AtomicPtr::new(ptr::null_mut()),
                 limit: UnsafeCell::new(ptr::null_mut()),
@@ -182,6 +198,17 @@ impl Ring {
         self.producer.generation
     }
 
+    /// Whether a call at `level` passes the ring's copy of the minimum level.
+    #[inline(always)]
+    pub(crate) fn admits(&self, level: u8) -> bool {
+        level >= self.producer.gate.load(Ordering::Relaxed)
+    }
+
+    /// Sets the ring's copy of the minimum level.
+    pub(crate) fn set_gate(&self, min_level: u8) {
+        self.producer.gate.store(min_level, Ordering::Relaxed);
+    }
+
     /// Bytes the ring holds, after rounding; 0 for a detached ring.
     pub(crate) fn capacity(&self) -> usize {
         self.consumer.capacity
@@ -201,7 +228,7 @@ impl Ring {
         match unsafe { self.reserve_fast(len) } {
             Some(start) => Some(start),
             // SAFETY: forwarded from the caller.
-            None => unsafe { self.reserve_slow(len) },
+            None => unsafe { self.reserve_slow(len) }.ok(),
         }
     }
 
@@ -230,15 +257,20 @@ impl Ring {
     /// Refreshes the consumer's position, pads and wraps if the record does not fit before
     /// the end, and recomputes `limit`.
     ///
+    /// # Errors
+    ///
+    /// [`NoRoom::Full`] when the consumer has not freed enough bytes, [`NoRoom::NoBuffer`]
+    /// for a ring without a buffer.
+    ///
     /// # Safety
     ///
     /// As for [`Ring::reserve`].
     #[cold]
     #[inline(never)]
-    pub(crate) unsafe fn reserve_slow(&self, len: usize) -> Option<*mut u8> {
+    pub(crate) unsafe fn reserve_slow(&self, len: usize) -> Result<*mut u8, NoRoom> {
         let side = &self.producer;
         if side.base.is_null() {
-            return None;
+            return Err(NoRoom::NoBuffer);
         }
         debug_assert_eq!(len % RECORD_ALIGN, 0);
         let capacity = side.capacity;
@@ -253,7 +285,7 @@ impl Ring {
             // Free: `write..capacity`, then `0..read - 1` after wrapping.
             if len > capacity - write {
                 if len >= read {
-                    return None;
+                    return Err(NoRoom::Full);
                 }
                 if write < capacity {
                     // SAFETY: `write` and `capacity` are multiples of 8 and `write` is below
@@ -270,14 +302,14 @@ impl Ring {
             }
         } else if len >= read - write {
             // Free: `write..read - 1`; writing up to `read` would look empty.
-            return None;
+            return Err(NoRoom::Full);
         }
         let limit = if write >= read { capacity } else { read - 1 };
         debug_assert!(write + len <= limit);
         // SAFETY: only the producer thread touches `limit`; `limit <= capacity` keeps the
         // pointer inside the allocation, or one past its end.
         unsafe { *side.limit.get() = side.base.add(limit) };
-        Some(start)
+        Ok(start)
     }
 
     /// Moves an empty ring's write position back to offset 0, so that a record longer than
@@ -516,7 +548,7 @@ mod tests {
         let capacity = 256;
         for lead in (16..capacity - 16).step_by(RECORD_ALIGN) {
             for len in (16..=capacity / 2).step_by(RECORD_ALIGN) {
-                let ring = Ring::new(capacity, 1);
+                let ring = Ring::new(capacity, 1, 0);
                 // Both positions at `lead`, ring empty.
                 assert!(push(&ring, 1, lead));
                 assert_eq!(take(&ring), [(1, lead)]);
@@ -536,7 +568,7 @@ mod tests {
 
     #[test]
     fn full_ring_drops_and_counts() {
-        let ring = Ring::new(4096, 1);
+        let ring = Ring::new(4096, 1, 0);
         assert_eq!(ring.capacity(), 4096);
         let mut written = 0;
         while push(&ring, written + 1, 64) {
@@ -559,7 +591,7 @@ mod tests {
 
     #[test]
     fn wrapped_producer_never_reaches_the_consumer() {
-        let ring = Ring::new(128, 1);
+        let ring = Ring::new(128, 1, 0);
         assert!(push(&ring, 1, 64));
         assert!(push(&ring, 2, 32));
         assert_eq!(take(&ring).len(), 2);
@@ -581,13 +613,13 @@ mod tests {
         assert_eq!(record_len(17), 24);
         assert_eq!(record_len(23), 24);
         assert_eq!(record_len(usize::MAX - 3), 0);
-        let ring = Ring::new(4100, 1);
+        let ring = Ring::new(4100, 1, 0);
         assert_eq!(ring.capacity(), 4096);
     }
 
     #[test]
     fn rewind_lets_a_long_record_fit() {
-        let ring = Ring::new(256, 1);
+        let ring = Ring::new(256, 1, 0);
         assert!(push(&ring, 1, 160));
         assert_eq!(take(&ring), [(1, 160)]);
         // Both positions at 160: 96 bytes before the end, 159 after wrapping.
@@ -616,7 +648,7 @@ mod tests {
 
     #[test]
     fn rewind_leaves_a_busy_ring_alone() {
-        let ring = Ring::new(256, 1);
+        let ring = Ring::new(256, 1, 0);
         assert!(push(&ring, 1, 64));
         // SAFETY: this thread is the only producer, with no reservation pending.
         assert!(!unsafe { ring.rewind_if_empty() });
@@ -625,7 +657,7 @@ mod tests {
 
     #[test]
     fn drops_are_reported_before_later_records() {
-        let ring = Ring::new(128, 1);
+        let ring = Ring::new(128, 1, 0);
         assert!(push(&ring, 1, 64));
         assert!(push(&ring, 2, 64));
         assert!(!push(&ring, 3, 64));
@@ -649,7 +681,7 @@ mod tests {
     #[test]
     fn two_threads_pass_a_sequence() {
         let records: u64 = if cfg!(miri) { 2_000 } else { 2_000_000 };
-        let ring = Arc::new(Ring::new(if cfg!(miri) { 512 } else { 64 << 10 }, 1));
+        let ring = Arc::new(Ring::new(if cfg!(miri) { 512 } else { 64 << 10 }, 1, 0));
         let producer = {
             let ring = Arc::clone(&ring);
             std::thread::spawn(move || {
@@ -689,7 +721,7 @@ mod tests {
     /// A producer thread that exits leaves its records to the consumer, which frees the ring.
     #[test]
     fn records_outlive_their_thread() {
-        let ring = Arc::new(Ring::new(4096, 1));
+        let ring = Arc::new(Ring::new(4096, 1, 0));
         let producer = Arc::clone(&ring);
         std::thread::spawn(move || {
             for tag in 1..=10 {

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::producer::REGISTRY;
+use crate::producer::lock_registry;
 
 /// Process-wide counters. The backend thread updates most of them; producers only touch
 /// `unregistered_drops`, on a cold path.
@@ -150,9 +150,7 @@ pub struct ThreadStats {
 /// Returns the current counters, in total and for each thread.
 pub fn stats() -> Stats {
     let load = |counter: &AtomicU64| counter.load(Ordering::Acquire);
-    let threads = REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    let threads = lock_registry()
         .threads
         .iter()
         .map(|thread| {
