@@ -142,8 +142,10 @@ fn start(dir: &Path, configure: impl FnOnce(Config) -> Config) -> Guard {
             .poll_interval(Duration::from_secs(10)),
     );
     let guard = ulog::init(config).expect("logger starts");
-    // The backend completes the flush, then sleeps, so what is logged next stays in the rings.
+    // The backend completes the flush, may make one more pass if the flush woke it between
+    // two passes, then sleeps. What is logged after the pause stays in the rings.
     ulog::flush();
+    std::thread::sleep(Duration::from_millis(100));
     guard
 }
 
