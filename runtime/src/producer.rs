@@ -28,20 +28,23 @@ use ulog_schema::Level;
 use crate::arg::RecordWriter;
 use crate::clock;
 use crate::filter::{self, LEVEL_OFF, STATIC_MIN_LEVEL};
+use crate::overflow;
 use crate::ring::{self, NoRoom, Ring};
 use crate::site::Site;
-use crate::stats::STATS;
+use crate::stats::ThreadCounters;
 
 /// Bytes in front of a record's arguments in a ring: the site address and the ticks.
 pub(crate) const RECORD_PREFIX_LEN: usize = 16;
 
-/// Identity of one producer thread, as the backend writes it to files.
+/// Identity of one producer thread, as the backend writes it to files, and the backend's
+/// counters of what became of its records.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
     /// Id written to the file; unique within one process.
     pub(crate) id: u32,
     /// Thread name at registration.
     pub(crate) name: String,
+    pub(crate) counters: ThreadCounters,
 }
 
 /// The backend's end of one thread's ring.
@@ -62,6 +65,9 @@ pub(crate) struct Registry {
     pub(crate) pending: Vec<RingHandle>,
     /// Next thread id.
     pub(crate) next_thread_id: u32,
+    /// Every thread registered with the running logger, in registration order, for
+    /// `ulog::stats()`. Exited threads beyond [`MAX_EXITED_LISTED`] are removed, oldest first.
+    pub(crate) threads: Vec<Arc<ThreadShared>>,
     /// The minimum level that every ring's gate holds; [`LEVEL_OFF`] while no logger runs.
     gate: u8,
     /// Every ring of the running logger, so that [`set_gates`] reaches all of them. Entries
@@ -75,9 +81,13 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     ring_capacity: 0,
     pending: Vec::new(),
     next_thread_id: 1,
+    threads: Vec::new(),
     gate: LEVEL_OFF,
     rings: Vec::new(),
 });
+
+/// Exited threads that `ulog::stats()` keeps listing; the totals count every thread.
+pub(crate) const MAX_EXITED_LISTED: usize = 1024;
 
 /// Locks the registry, also after a thread panicked while holding it: every update leaves
 /// it consistent.
@@ -260,8 +270,8 @@ unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
 }
 
 /// Re-reads the consumer's position when a record does not fit below the cached limit,
-/// wraps if needed, then writes the record or counts a drop. It is out of line so that the
-/// fast path makes no call and saves no registers.
+/// wraps if needed, then writes the record or applies the thread's overflow policy. It is
+/// out of line so that the fast path makes no call and saves no registers.
 ///
 /// # Safety
 ///
@@ -282,8 +292,36 @@ unsafe fn write_after_refresh<F: FnOnce(&mut RecordWriter<'_>)>(
     match unsafe { ring.reserve_slow(len) } {
         // SAFETY: `reserve_slow` granted `len` bytes at `start`; forwarded from the caller.
         Ok(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
-        Err(NoRoom::Full) => ring.count_drop(),
+        // SAFETY: forwarded from the caller.
+        Err(NoRoom::Full) => unsafe {
+            write_when_full(ring_ptr, len, site, ticks, args_len, encode)
+        },
         Err(NoRoom::NoBuffer) => write_unattached(site, ticks, args_len, encode),
+    }
+}
+
+/// Applies the thread's overflow policy to a record that found its ring full, and writes
+/// the record if the policy found room for it.
+///
+/// # Safety
+///
+/// As for [`write_after_refresh`].
+#[cold]
+#[inline(never)]
+unsafe fn write_when_full<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    // SAFETY: forwarded from the caller.
+    if let Some(start) = unsafe { overflow::on_full(ring, len) } {
+        // SAFETY: `on_full` granted `len` bytes at `start`; forwarded from the caller.
+        unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) };
     }
 }
 
@@ -311,7 +349,10 @@ fn write_unattached<F: FnOnce(&mut RecordWriter<'_>)>(
     match unsafe { ring.reserve_slow(len) } {
         // SAFETY: `reserve_slow` granted `len` bytes at `start` of this thread's ring.
         Ok(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
-        Err(NoRoom::Full) => ring.count_drop(),
+        // SAFETY: as above.
+        Err(NoRoom::Full) => unsafe {
+            write_when_full(ring_ptr, len, site, ticks, args_len, encode)
+        },
         Err(NoRoom::NoBuffer) => count_unregistered_drop(),
     }
 }
@@ -397,9 +438,7 @@ pub fn prepare_thread() -> bool {
 #[cold]
 #[inline(never)]
 fn count_unregistered_drop() {
-    STATS
-        .unregistered_drops
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    overflow::count_unregistered();
 }
 
 /// Creates a ring for the calling thread and hands it to the backend.
@@ -430,9 +469,36 @@ fn register(generation: u32) -> Option<Arc<Ring>> {
         Some(name) => name.to_owned(),
         None => format!("thread-{id}"),
     };
+    let thread = Arc::new(ThreadShared {
+        id,
+        name,
+        counters: ThreadCounters::default(),
+    });
     registry.pending.push(RingHandle {
         ring: Arc::clone(&ring),
-        thread: Arc::new(ThreadShared { id, name }),
+        thread: Arc::clone(&thread),
     });
+    registry.threads.push(thread);
+    forget_oldest_exited(&mut registry.threads);
     Some(ring)
+}
+
+/// Removes the oldest exited threads from `threads` while more than [`MAX_EXITED_LISTED`]
+/// have exited.
+fn forget_oldest_exited(threads: &mut Vec<Arc<ThreadShared>>) {
+    let exited = threads
+        .iter()
+        .filter(|thread| !thread.counters.is_active())
+        .count();
+    let mut excess = exited.saturating_sub(MAX_EXITED_LISTED);
+    if excess == 0 {
+        return;
+    }
+    threads.retain(|thread| {
+        if excess > 0 && !thread.counters.is_active() {
+            excess -= 1;
+            return false;
+        }
+        true
+    });
 }

@@ -65,6 +65,17 @@ pub(crate) const fn record_len(unpadded: usize) -> usize {
     unpadded.wrapping_add(RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
 }
 
+/// Receives what [`Ring::drain`] takes out of a ring.
+pub(crate) trait DrainSink {
+    /// Receives the ring's drop count so far; called before each stretch of records.
+    fn drops(&mut self, total: u64);
+
+    /// Receives the bytes from a record's start to the end of the readable region. Returns
+    /// the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within the
+    /// slice. A return of 0, or of more than the slice, discards the rest of the region.
+    fn record(&mut self, bytes: &[u8]) -> usize;
+}
+
 /// The producer's cache line.
 #[repr(C, align(64))]
 struct ProducerSide {
@@ -198,8 +209,7 @@ impl Ring {
         self.producer.gate.store(min_level, Ordering::Relaxed);
     }
 
-    /// Bytes the ring holds, after rounding.
-    #[cfg(test)]
+    /// Bytes the ring holds, after rounding; 0 for a detached ring.
     pub(crate) fn capacity(&self) -> usize {
         self.consumer.capacity
     }
@@ -302,6 +312,41 @@ impl Ring {
         Ok(start)
     }
 
+    /// Moves an empty ring's write position back to offset 0, so that a record longer than
+    /// the free space on either side of the current position fits once the consumer
+    /// follows. Returns whether it moved.
+    ///
+    /// The producer writes [`PAD_MARKER`] at its position and publishes offset 0, as a wrap
+    /// does. The consumer then skips the padding, finds the ring empty at 0, and stores 0 as
+    /// its read position. Until [`Ring::reserve_slow`] next runs, the fast path reserves nothing.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::reserve`].
+    #[cold]
+    pub(crate) unsafe fn rewind_if_empty(&self) -> bool {
+        let side = &self.producer;
+        if side.base.is_null() {
+            return false;
+        }
+        let write_ptr = side.write.load(Ordering::Relaxed);
+        let write = write_ptr.addr() - side.base.addr();
+        let read = self.consumer.read.load(Ordering::Acquire);
+        if write != read || write == 0 {
+            return false;
+        }
+        if write < side.capacity {
+            // SAFETY: `write` is a multiple of 8 below `capacity`, so 8 bytes fit, and the
+            // ring is empty, so every byte belongs to the producer.
+            unsafe { write_ptr.cast::<u64>().write(PAD_MARKER.to_le()) };
+        }
+        // SAFETY: only the producer thread touches `limit`. Setting it to the new write
+        // position keeps `limit >= write` and sends the next reservation to the slow path.
+        unsafe { *side.limit.get() = side.base };
+        side.write.store(side.base, Ordering::Release);
+        true
+    }
+
     /// Makes the record that starts at a reservation and ends at `end` visible to the
     /// consumer.
     ///
@@ -341,17 +386,18 @@ impl Ring {
         self.consumer.closed.load(Ordering::Acquire)
     }
 
-    /// Hands every published record to `visit`, one contiguous slice per record (padding
+    /// Hands every published record to `sink`, one contiguous slice per record (padding
     /// skipped), and frees their bytes. Returns the bytes consumed.
     ///
-    /// `visit` gets the bytes from the record's start to the end of the readable region. It
-    /// returns the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within
-    /// the slice. A return of 0, or of more than the slice, discards the rest of the region.
+    /// Before each stretch of records, `sink` gets the drop count as loaded after the
+    /// stretch's end was read. Every drop that happened before one of those records was
+    /// published is included, so a drop marker written then comes before the records that
+    /// follow the gap.
     ///
     /// # Safety
     ///
     /// Only one thread, the consumer, may call it at a time.
-    pub(crate) unsafe fn drain(&self, mut visit: impl FnMut(&[u8]) -> usize) -> usize {
+    pub(crate) unsafe fn drain(&self, sink: &mut impl DrainSink) -> usize {
         let side = &self.consumer;
         if side.base.is_null() {
             return 0;
@@ -371,6 +417,9 @@ impl Ring {
                 read = 0;
                 continue;
             }
+            // Loaded after the write position: the producer counts a drop before it
+            // publishes the next record, so this covers every gap before `write`.
+            sink.drops(self.dropped());
             let end = if read < write { write } else { capacity };
             // SAFETY: `read..end` is published and belongs to the consumer (module
             // invariants), and every byte of the buffer is initialized. The producer does not
@@ -388,7 +437,7 @@ impl Ring {
                     offset = region.len();
                     break;
                 }
-                let used = visit(rest);
+                let used = sink.record(rest);
                 if used == 0 || used > rest.len() {
                     offset = region.len();
                     break;
@@ -464,20 +513,34 @@ mod tests {
         true
     }
 
+    /// Collects drained test records, and the drop counts reported before them.
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(u64, usize)>,
+        /// `(records collected so far, drop count)` for each report.
+        drops: Vec<(usize, u64)>,
+    }
+
+    impl DrainSink for Collect {
+        fn drops(&mut self, total: u64) {
+            self.drops.push((self.records.len(), total));
+        }
+
+        fn record(&mut self, bytes: &[u8]) -> usize {
+            let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+            assert!(bytes[16..len].iter().all(|&byte| byte == tag as u8));
+            self.records.push((tag, len));
+            len
+        }
+    }
+
     /// Drains the ring, checking each record's contents; returns `(tag, len)` pairs.
     fn take(ring: &Ring) -> Vec<(u64, usize)> {
-        let mut seen = Vec::new();
+        let mut sink = Collect::default();
         // SAFETY: one consumer thread at a time.
-        unsafe {
-            ring.drain(|bytes| {
-                let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-                let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
-                assert!(bytes[16..len].iter().all(|&byte| byte == tag as u8));
-                seen.push((tag, len));
-                len
-            })
-        };
-        seen
+        unsafe { ring.drain(&mut sink) };
+        sink.records
     }
 
     #[test]
@@ -552,6 +615,66 @@ mod tests {
         assert_eq!(record_len(usize::MAX - 3), 0);
         let ring = Ring::new(4100, 1, 0);
         assert_eq!(ring.capacity(), 4096);
+    }
+
+    #[test]
+    fn rewind_lets_a_long_record_fit() {
+        let ring = Ring::new(256, 1, 0);
+        assert!(push(&ring, 1, 160));
+        assert_eq!(take(&ring), [(1, 160)]);
+        // Both positions at 160: 96 bytes before the end, 159 after wrapping.
+        // SAFETY: this thread is the only producer, with no reservation pending.
+        unsafe {
+            assert!(ring.reserve(160).is_none());
+            assert!(ring.rewind_if_empty());
+            // Rewound but not yet followed by the consumer: not empty from here.
+            assert!(!ring.rewind_if_empty());
+            assert!(ring.reserve(160).is_none());
+        }
+        assert_eq!(take(&ring), []);
+        assert!(push(&ring, 2, 160));
+        assert_eq!(take(&ring), [(2, 160)]);
+
+        // A record as long as the ring fits once the ring is empty at offset 0.
+        // SAFETY: as above.
+        assert!(unsafe { ring.rewind_if_empty() });
+        assert_eq!(take(&ring), []);
+        assert!(push(&ring, 3, 256));
+        assert_eq!(take(&ring), [(3, 256)]);
+        assert!(push(&ring, 4, 16));
+        assert_eq!(take(&ring), [(4, 16)]);
+        assert_eq!(ring.dropped(), 0);
+    }
+
+    #[test]
+    fn rewind_leaves_a_busy_ring_alone() {
+        let ring = Ring::new(256, 1, 0);
+        assert!(push(&ring, 1, 64));
+        // SAFETY: this thread is the only producer, with no reservation pending.
+        assert!(!unsafe { ring.rewind_if_empty() });
+        assert_eq!(take(&ring), [(1, 64)]);
+    }
+
+    #[test]
+    fn drops_are_reported_before_later_records() {
+        let ring = Ring::new(128, 1, 0);
+        assert!(push(&ring, 1, 64));
+        assert!(push(&ring, 2, 64));
+        assert!(!push(&ring, 3, 64));
+        let mut sink = Collect::default();
+        // SAFETY: one consumer thread at a time.
+        unsafe { ring.drain(&mut sink) };
+        assert_eq!(sink.records, [(1, 64), (2, 64)]);
+        // The count may come before the records that preceded the drop, never after the
+        // records that follow it.
+        assert_eq!(sink.drops, [(0, 1)]);
+
+        assert!(push(&ring, 4, 64));
+        let mut sink = Collect::default();
+        // SAFETY: as above.
+        unsafe { ring.drain(&mut sink) };
+        assert_eq!(sink.records, [(4, 64)]);
+        assert_eq!(sink.drops, [(0, 1)]);
     }
 
     /// Sequence numbers and variable lengths from one thread to another, checked in order.
