@@ -1,45 +1,330 @@
 //! Ordering events by time across threads while each thread keeps its own order.
 //!
 //! Clocks of different cores can disagree by a little, and a clock re-sync can step back, so
-//! a thread's timestamps are not always non-decreasing. Raising each one to at least the
-//! thread's previous timestamp, then sorting stably by time, orders the stream by time
-//! without ever swapping two events of one thread.
+//! a thread's timestamps are not always non-decreasing. Each event's timestamp is raised to at
+//! least its thread's previous one as it arrives, which makes every thread's events a sorted
+//! run. The stream is then a k-way merge of those runs by the key (timestamp, thread index):
+//! equal timestamps of two threads come out in thread index order, and one thread's events
+//! never swap because its run is merged in order.
+//!
+//! The merge needs no global sort and can be cut into chunks by timestamp. Every chunk merges
+//! on its own, and concatenating the chunks gives the whole stream. Parallel rendering relies
+//! on this.
 
-use crate::events::Slot;
+use std::cmp::Ordering;
 
-/// Events collected in file order, ready to be put in time order.
+use crate::events::{Slot, DROP_MARKER};
+
+/// An event as stored in its thread's run; the thread is the run's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub ts_ns: i64,
+    /// For a record, where its argument bytes start in its site's file; for a drop marker,
+    /// the number of records dropped.
+    pub data: u64,
+    /// Index in [`crate::Decoded`]'s sites, or [`DROP_MARKER`].
+    pub site: u32,
+    /// Length of a record's argument bytes, with [`PACKED`] set for the packed encoding.
+    len_and_encoding: u32,
+}
+
+/// Bit of [`Stored::len_and_encoding`] set for arguments in the packed encoding of a RUN
+/// entry. Argument lengths stay far below it because a block payload is at most 16 MiB.
+const PACKED: u32 = 1 << 31;
+
+impl Stored {
+    /// Length of a record's argument bytes.
+    pub fn len(&self) -> usize {
+        (self.len_and_encoding & !PACKED) as usize
+    }
+
+    /// Whether a record's arguments are in the packed encoding.
+    pub fn packed(&self) -> bool {
+        self.len_and_encoding & PACKED != 0
+    }
+}
+
+/// One thread's events in the order the thread wrote them, with non-decreasing timestamps.
+#[derive(Debug, Default)]
+pub(crate) struct Run {
+    pub events: Vec<Stored>,
+}
+
+impl Run {
+    fn latest(&self) -> i64 {
+        self.events.last().map_or(i64::MIN, |event| event.ts_ns)
+    }
+}
+
+/// Events collected in file order, one run per thread.
 #[derive(Debug, Default)]
 pub(crate) struct Timeline {
-    slots: Vec<Slot>,
-    /// Latest timestamp of each thread, by thread index.
-    latest: Vec<i64>,
+    /// Runs by thread index.
+    runs: Vec<Run>,
 }
 
 impl Timeline {
-    /// Appends an event, raising its timestamp to its thread's latest so far. Events of one
-    /// thread must arrive in the order the thread wrote them.
-    pub(crate) fn push(&mut self, mut slot: Slot) {
-        let thread = slot.thread as usize;
-        if self.latest.len() <= thread {
-            self.latest.resize(thread + 1, i64::MIN);
-        }
-        let latest = &mut self.latest[thread];
-        slot.ts_ns = slot.ts_ns.max(*latest);
-        *latest = slot.ts_ns;
-        self.slots.push(slot);
+    /// Appends an event to its thread's run, raising its timestamp to the thread's latest so
+    /// far. Events of one thread must arrive in the order the thread wrote them.
+    pub(crate) fn push(&mut self, slot: Slot) {
+        debug_assert!(slot.len < PACKED, "argument length {} too large", slot.len);
+        let run = self.run_mut(slot.thread);
+        let ts_ns = slot.ts_ns.max(run.latest());
+        run.events.push(Stored {
+            ts_ns,
+            data: slot.data,
+            site: slot.site,
+            len_and_encoding: slot.len | if slot.packed { PACKED } else { 0 },
+        });
     }
 
-    /// Sorts the events by time, keeping arrival order for ties and within each thread.
-    ///
-    /// Everything is loaded before sorting, which a one-shot decode can afford.
-    // TODO: follow mode (printing while files grow) will need a bounded merge window instead.
-    // It would hold back events newer than the oldest thread's latest timestamp and emit the
-    // rest in order.
-    pub(crate) fn into_ordered(mut self) -> Vec<Slot> {
-        self.slots.sort_by_key(|slot| slot.ts_ns);
-        self.slots
+    /// Appends the events of `events`, another file's run of the same thread, to the run of
+    /// `thread`. Site indexes of records move up by `site_offset`, and timestamps rise to the
+    /// thread's latest as in [`Timeline::push`].
+    pub(crate) fn append(&mut self, thread: u32, mut events: Vec<Stored>, site_offset: u32) {
+        let run = self.run_mut(thread);
+        let latest = run.latest();
+
+        // Each run is already sorted, so only its first events can be behind `latest`.
+        for event in events.iter_mut() {
+            if event.ts_ns >= latest {
+                break;
+            }
+            event.ts_ns = latest;
+        }
+        if site_offset != 0 {
+            for event in events.iter_mut().filter(|event| event.site != DROP_MARKER) {
+                event.site += site_offset;
+            }
+        }
+
+        if run.events.is_empty() {
+            run.events = events;
+        } else {
+            run.events.append(&mut events);
+        }
+    }
+
+    /// Removes the runs, by thread index.
+    pub(crate) fn take_runs(&mut self) -> Vec<Run> {
+        std::mem::take(&mut self.runs)
+    }
+
+    fn run_mut(&mut self, thread: u32) -> &mut Run {
+        let thread = thread as usize;
+        if self.runs.len() <= thread {
+            self.runs.resize_with(thread + 1, Run::default);
+        }
+        &mut self.runs[thread]
+    }
+
+    /// Puts the runs in merge order. Threads without events get an empty run.
+    pub(crate) fn into_ordered(self, threads: usize) -> Ordered {
+        let mut runs = self.runs;
+        runs.resize_with(runs.len().max(threads), Run::default);
+        let len = runs.iter().map(|run| run.events.len()).sum();
+        Ordered { runs, len }
     }
 }
+
+/// Every thread's sorted run, ready to merge.
+#[derive(Debug, Default)]
+pub(crate) struct Ordered {
+    runs: Vec<Run>,
+    len: usize,
+}
+
+/// A range of each run: `starts[thread]..ends[thread]`.
+#[derive(Debug, Clone)]
+pub(crate) struct Chunk {
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Chunk {
+    /// Number of events in the chunk.
+    pub fn len(&self) -> usize {
+        self.starts
+            .iter()
+            .zip(&self.ends)
+            .map(|(start, end)| end - start)
+            .sum()
+    }
+}
+
+impl Ordered {
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The whole stream as one chunk.
+    pub fn all(&self) -> Chunk {
+        Chunk {
+            starts: vec![0; self.runs.len()],
+            ends: self.runs.iter().map(|run| run.events.len()).collect(),
+        }
+    }
+
+    /// Merges the events of `chunk` in order.
+    pub fn merge(&self, chunk: &Chunk) -> Merge<'_> {
+        Merge::new(&self.runs, chunk)
+    }
+
+    /// Cuts the stream into consecutive chunks of about `target` events each. Cuts fall
+    /// between timestamps, so a chunk holds more when many events share one timestamp.
+    pub fn chunks(&self, target: usize) -> Vec<Chunk> {
+        let target = target.max(1);
+        let count = self.len.div_ceil(target).max(1);
+        let mut cuts: Vec<Vec<usize>> = Vec::with_capacity(count + 1);
+        cuts.push(vec![0; self.runs.len()]);
+        for index in 1..count {
+            let ts_ns = self.cut_time(index * target);
+            let cut: Vec<usize> = self
+                .runs
+                .iter()
+                .map(|run| run.events.partition_point(|event| event.ts_ns < ts_ns))
+                .collect();
+            if cut != *cuts.last().expect("the first cut is pushed above") {
+                cuts.push(cut);
+            }
+        }
+        let ends: Vec<usize> = self.runs.iter().map(|run| run.events.len()).collect();
+        if ends != *cuts.last().expect("the first cut is pushed above") || cuts.len() == 1 {
+            cuts.push(ends);
+        }
+        cuts.windows(2)
+            .map(|pair| Chunk {
+                starts: pair[0].clone(),
+                ends: pair[1].clone(),
+            })
+            .collect()
+    }
+
+    /// Returns the smallest timestamp that at least `before` events precede, or the largest
+    /// timestamp when fewer events exist.
+    fn cut_time(&self, before: usize) -> i64 {
+        let earlier = |ts_ns: i64| -> usize {
+            self.runs
+                .iter()
+                .map(|run| run.events.partition_point(|event| event.ts_ns < ts_ns))
+                .sum()
+        };
+        let (mut low, mut high) = (i64::MIN, i64::MAX);
+        while low < high {
+            let middle = ((i128::from(low) + i128::from(high)).div_euclid(2)) as i64;
+            if earlier(middle) >= before {
+                high = middle;
+            } else {
+                low = middle + 1;
+            }
+        }
+        low
+    }
+}
+
+/// Head of one run in a [`Merge`].
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    ts_ns: i64,
+    thread: u32,
+    position: usize,
+    end: usize,
+}
+
+impl Head {
+    fn key(&self) -> (i64, u32) {
+        (self.ts_ns, self.thread)
+    }
+}
+
+/// A k-way merge of runs by (timestamp, thread index), through a binary min-heap of the run
+/// heads.
+#[derive(Debug, Clone)]
+pub(crate) struct Merge<'a> {
+    runs: &'a [Run],
+    heap: Vec<Head>,
+    remaining: usize,
+}
+
+impl<'a> Merge<'a> {
+    fn new(runs: &'a [Run], chunk: &Chunk) -> Merge<'a> {
+        let mut heap: Vec<Head> = Vec::with_capacity(runs.len());
+        for (thread, run) in runs.iter().enumerate() {
+            let (start, end) = (chunk.starts[thread], chunk.ends[thread]);
+            if start < end {
+                heap.push(Head {
+                    ts_ns: run.events[start].ts_ns,
+                    thread: thread as u32,
+                    position: start,
+                    end,
+                });
+            }
+        }
+        let mut merge = Merge {
+            runs,
+            heap,
+            remaining: chunk.len(),
+        };
+        for index in (0..merge.heap.len() / 2).rev() {
+            merge.sift_down(index);
+        }
+        merge
+    }
+
+    fn sift_down(&mut self, mut index: usize) {
+        let heap = &mut self.heap;
+        loop {
+            let left = 2 * index + 1;
+            if left >= heap.len() {
+                return;
+            }
+            let right = left + 1;
+            let smaller = if right < heap.len()
+                && heap[right].key().cmp(&heap[left].key()) == Ordering::Less
+            {
+                right
+            } else {
+                left
+            };
+            if heap[smaller].key() >= heap[index].key() {
+                return;
+            }
+            heap.swap(index, smaller);
+            index = smaller;
+        }
+    }
+}
+
+impl<'a> Iterator for Merge<'a> {
+    /// The thread index and the event.
+    type Item = (u32, &'a Stored);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let head = self.heap.first_mut()?;
+        let thread = head.thread;
+        let events = &self.runs[thread as usize].events;
+        let event = &events[head.position];
+        head.position += 1;
+        if head.position < head.end {
+            head.ts_ns = events[head.position].ts_ns;
+        } else {
+            let last = self.heap.pop().expect("the heap has a head");
+            if let Some(first) = self.heap.first_mut() {
+                *first = last;
+            }
+        }
+        self.sift_down(0);
+        self.remaining -= 1;
+        Some((thread, event))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Merge<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -56,16 +341,24 @@ mod tests {
         }
     }
 
-    fn ordered(slots: &[Slot]) -> Vec<(u32, u64)> {
+    fn timeline(slots: &[Slot]) -> Ordered {
         let mut timeline = Timeline::default();
         for &slot in slots {
             timeline.push(slot);
         }
-        timeline
-            .into_ordered()
-            .iter()
-            .map(|slot| (slot.thread, slot.data))
+        timeline.into_ordered(0)
+    }
+
+    fn merged(ordered: &Ordered, chunk: &Chunk) -> Vec<(u32, u64)> {
+        ordered
+            .merge(chunk)
+            .map(|(thread, event)| (thread, event.data))
             .collect()
+    }
+
+    fn ordered(slots: &[Slot]) -> Vec<(u32, u64)> {
+        let ordered = timeline(slots);
+        merged(&ordered, &ordered.all())
     }
 
     #[test]
@@ -81,8 +374,104 @@ mod tests {
     }
 
     #[test]
-    fn ties_keep_arrival_order() {
-        let order = ordered(&[slot(5, 1, 0), slot(5, 0, 0), slot(5, 1, 1)]);
-        assert_eq!(order, [(1, 0), (0, 0), (1, 1)]);
+    fn ties_go_by_thread_then_sequence() {
+        let order = ordered(&[slot(5, 1, 0), slot(5, 0, 0), slot(5, 1, 1), slot(5, 0, 1)]);
+        assert_eq!(order, [(0, 0), (0, 1), (1, 0), (1, 1)]);
+    }
+
+    #[test]
+    fn appended_run_rises_to_the_thread_latest() {
+        let mut timeline = Timeline::default();
+        timeline.push(slot(50, 0, 0));
+        let mut other = Timeline::default();
+        other.push(slot(10, 0, 1));
+        other.push(slot(60, 0, 2));
+        let mut runs = other.take_runs();
+        timeline.append(0, std::mem::take(&mut runs[0].events), 3);
+        let ordered = timeline.into_ordered(1);
+        let times: Vec<(i64, u32)> = ordered
+            .merge(&ordered.all())
+            .map(|(_, event)| (event.ts_ns, event.site))
+            .collect();
+        assert_eq!(times, [(50, 0), (50, 3), (60, 3)]);
+    }
+
+    /// Many threads with clustered, equal and backward-stepping timestamps.
+    fn busy_slots() -> Vec<Slot> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..5_000)
+            .map(|index| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let thread = (state % 7) as u32;
+                let ts_ns = (state >> 8) as i64 % 300 - 20;
+                slot(ts_ns, thread, index)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_equals_a_stable_sort_by_time_and_thread() {
+        let slots = busy_slots();
+        let ordered = timeline(&slots);
+        let mut expected: Vec<(i64, u32, u64)> = ordered
+            .runs
+            .iter()
+            .enumerate()
+            .flat_map(|(thread, run)| {
+                run.events
+                    .iter()
+                    .map(move |event| (event.ts_ns, thread as u32, event.data))
+            })
+            .collect();
+        expected.sort_by_key(|&(ts_ns, thread, _)| (ts_ns, thread));
+        let expected: Vec<(u32, u64)> = expected
+            .into_iter()
+            .map(|(_, thread, data)| (thread, data))
+            .collect();
+        assert_eq!(merged(&ordered, &ordered.all()), expected);
+    }
+
+    #[test]
+    fn chunks_concatenate_to_the_whole_merge() {
+        let ordered = timeline(&busy_slots());
+        let whole = merged(&ordered, &ordered.all());
+        for target in [1, 7, 100, 4_999, 5_000, 1 << 20] {
+            let chunks = ordered.chunks(target);
+            let joined: Vec<(u32, u64)> = chunks
+                .iter()
+                .flat_map(|chunk| merged(&ordered, chunk))
+                .collect();
+            assert_eq!(joined, whole, "target {target}");
+            let sizes: usize = chunks.iter().map(Chunk::len).sum();
+            assert_eq!(sizes, ordered.len(), "target {target}");
+        }
+    }
+
+    #[test]
+    fn chunks_of_an_empty_stream() {
+        let ordered = timeline(&[]);
+        let chunks = ordered.chunks(10);
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(ordered.merge(&chunks[0]).count(), 0);
+    }
+
+    #[test]
+    fn extreme_timestamps_cut_and_merge() {
+        let ordered = timeline(&[
+            slot(i64::MAX, 0, 0),
+            slot(i64::MIN, 1, 0),
+            slot(i64::MAX, 1, 1),
+            slot(i64::MIN, 2, 0),
+        ]);
+        let whole = merged(&ordered, &ordered.all());
+        assert_eq!(whole, [(1, 0), (2, 0), (0, 0), (1, 1)]);
+        let joined: Vec<(u32, u64)> = ordered
+            .chunks(1)
+            .iter()
+            .flat_map(|chunk| merged(&ordered, chunk))
+            .collect();
+        assert_eq!(joined, whole);
     }
 }

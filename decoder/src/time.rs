@@ -64,13 +64,81 @@ const SECOND_PREFIX_LEN: usize = 20;
 /// Length of a whole timestamp: the prefix, nine fractional digits and `Z`.
 const TIMESTAMP_LEN: usize = SECOND_PREFIX_LEN + 10;
 
+/// Formats timestamps, reusing the `YYYY-MM-DDTHH:MM:SS.` prefix while the second stays
+/// the same. Records come sorted by time, so consecutive timestamps nearly always share their
+/// second. Reusing the prefix cut the timestamp's share of text output from 9% to 3% of perf
+/// samples on a 4 M-record trading log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimeFormatter {
+    second: i64,
+    prefix: [u8; SECOND_PREFIX_LEN],
+}
+
+impl Default for TimeFormatter {
+    fn default() -> Self {
+        TimeFormatter {
+            second: i64::MIN,
+            prefix: second_prefix(i64::MIN),
+        }
+    }
+}
+
+impl TimeFormatter {
+    /// Appends `unix_ns` as [`write_rfc3339`] does.
+    pub(crate) fn push(&mut self, out: &mut String, unix_ns: i64) {
+        out.push_str(self.format(unix_ns).as_str());
+    }
+
+    /// Formats `unix_ns` as [`write_rfc3339`] does.
+    pub(crate) fn format(&mut self, unix_ns: i64) -> Timestamp {
+        let seconds = unix_ns.div_euclid(NANOS_PER_SECOND);
+        let nanos = unix_ns.rem_euclid(NANOS_PER_SECOND) as u32;
+        if seconds != self.second {
+            self.second = seconds;
+            self.prefix = second_prefix(seconds);
+        }
+
+        let mut text = [0u8; TIMESTAMP_LEN];
+        text[..SECOND_PREFIX_LEN].copy_from_slice(&self.prefix);
+        push_nanos(&mut text[SECOND_PREFIX_LEN..TIMESTAMP_LEN - 1], nanos);
+        text[TIMESTAMP_LEN - 1] = b'Z';
+        Timestamp(text)
+    }
+}
+
+/// A formatted timestamp: ASCII only.
+pub(crate) struct Timestamp([u8; TIMESTAMP_LEN]);
+
+impl Timestamp {
+    pub(crate) fn as_str(&self) -> &str {
+        // SAFETY: `TimeFormatter::format` fills every byte with an ASCII digit, `-`, `T`,
+        // `:`, `.` or `Z`, and ASCII is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+}
+
+/// Two ASCII digits of each number from 0 to 99.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `nanos`, below 10^9, as the nine digits of `digits`.
+fn push_nanos(digits: &mut [u8], mut nanos: u32) {
+    for pair in (0..4).rev() {
+        let two = (nanos % 100) as usize;
+        nanos /= 100;
+        digits[1 + 2 * pair..3 + 2 * pair].copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
+    }
+    digits[0] = b'0' + nanos as u8;
+}
+
 thread_local! {
-    /// The last second formatted on this thread and its prefix. Records come sorted by time,
-    /// so consecutive timestamps nearly always share their second. Reusing the prefix cut
-    /// the timestamp's share of text output from 9% to 3% of perf samples on a 4 M-record
-    /// trading log.
-    static LAST_SECOND: std::cell::Cell<(i64, [u8; SECOND_PREFIX_LEN])> =
-        const { std::cell::Cell::new((i64::MIN, [0; SECOND_PREFIX_LEN])) };
+    /// The formatter of [`write_rfc3339`], one per thread.
+    static FORMATTER: std::cell::Cell<TimeFormatter> =
+        std::cell::Cell::new(TimeFormatter::default());
 }
 
 /// Formats the `YYYY-MM-DDTHH:MM:SS.` prefix of a second since the Unix epoch.
@@ -109,26 +177,11 @@ fn second_prefix(seconds: i64) -> [u8; SECOND_PREFIX_LEN] {
 /// assert_eq!(out, "2026-12-04T19:12:39.123456789Z");
 /// ```
 pub fn write_rfc3339(out: &mut String, unix_ns: i64) {
-    let seconds = unix_ns.div_euclid(NANOS_PER_SECOND);
-    let mut nanos = unix_ns.rem_euclid(NANOS_PER_SECOND) as u64;
-    let prefix = LAST_SECOND.with(|last| {
-        let (cached_second, cached_prefix) = last.get();
-        if cached_second == seconds {
-            return cached_prefix;
-        }
-        let prefix = second_prefix(seconds);
-        last.set((seconds, prefix));
-        prefix
+    FORMATTER.with(|cell| {
+        let mut formatter = cell.get();
+        formatter.push(out, unix_ns);
+        cell.set(formatter);
     });
-
-    let mut text = [0u8; TIMESTAMP_LEN];
-    text[..SECOND_PREFIX_LEN].copy_from_slice(&prefix);
-    for digit in text[SECOND_PREFIX_LEN..TIMESTAMP_LEN - 1].iter_mut().rev() {
-        *digit = b'0' + (nanos % 10) as u8;
-        nanos /= 10;
-    }
-    text[TIMESTAMP_LEN - 1] = b'Z';
-    out.push_str(std::str::from_utf8(&text).expect("a timestamp is ASCII"));
 }
 
 #[cfg(test)]
