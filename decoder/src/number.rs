@@ -98,6 +98,16 @@ fn push_shortest(out: &mut String, ryu_text: &str, tie_digits: usize) -> bool {
     true
 }
 
+/// Appends `value` in decimal, through 64-bit arithmetic when it fits, which is much faster
+/// than `u128` division.
+pub(crate) fn push_u128(out: &mut String, value: u128) {
+    let mut buffer = itoa::Buffer::new();
+    match u64::try_from(value) {
+        Ok(value) => out.push_str(buffer.format(value)),
+        Err(_) => out.push_str(buffer.format(value)),
+    }
+}
+
 fn push_repeated(out: &mut String, fill: char, count: usize) {
     out.extend(std::iter::repeat_n(fill, count));
 }
@@ -140,7 +150,7 @@ pub(crate) fn push_fixed(out: &mut String, value: f64, precision: usize) -> bool
             let _ = write!(out, "{:.precision$}", value.abs());
             return true;
         }
-        out.push_str(itoa::Buffer::new().format(u128::from(mantissa) << exponent));
+        push_u128(out, u128::from(mantissa) << exponent);
         if precision > 0 {
             out.push('.');
             push_repeated(out, '0', precision);
@@ -170,7 +180,7 @@ pub(crate) fn push_fixed(out: &mut String, value: f64, precision: usize) -> bool
         ),
         Err(_) => (units / scale, (units % scale) as u64),
     };
-    out.push_str(itoa::Buffer::new().format(whole));
+    push_u128(out, whole);
     if precision > 0 {
         out.push('.');
         let mut digits = itoa::Buffer::new();

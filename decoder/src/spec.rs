@@ -244,13 +244,13 @@ fn push_decimal(out: &mut String, class: &Class<'_>, spec: &Spec, flags: Flags) 
     let negative = match *class {
         Class::Unsigned(v) => {
             push_sign(out, false, flags.plus);
-            out.push_str(itoa::Buffer::new().format(v));
+            number::push_u128(out, v);
             false
         }
         // Integers ignore the precision, as in Rust.
         Class::Signed(v) => {
             push_sign(out, v < 0, flags.plus);
-            out.push_str(itoa::Buffer::new().format(v.unsigned_abs()));
+            number::push_u128(out, v.unsigned_abs());
             v < 0
         }
         Class::F64(v) => return push_float(out, v, false, spec, flags),

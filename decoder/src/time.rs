@@ -86,7 +86,9 @@ impl Default for TimeFormatter {
 impl TimeFormatter {
     /// Appends `unix_ns` as [`write_rfc3339`] does.
     pub(crate) fn push(&mut self, out: &mut String, unix_ns: i64) {
-        out.push_str(self.format(unix_ns).as_str());
+        let text = self.format(unix_ns);
+        // SAFETY: a `Timestamp` is ASCII, so the string stays valid UTF-8.
+        unsafe { out.as_mut_vec() }.extend_from_slice(&text.0);
     }
 
     /// Formats `unix_ns` as [`write_rfc3339`] does.
@@ -125,14 +127,19 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Writes `nanos`, below 10^9, as the nine digits of `digits`.
-fn push_nanos(digits: &mut [u8], mut nanos: u32) {
-    for pair in (0..4).rev() {
-        let two = (nanos % 100) as usize;
-        nanos /= 100;
-        digits[1 + 2 * pair..3 + 2 * pair].copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
-    }
-    digits[0] = b'0' + nanos as u8;
+/// Writes `nanos`, below 10^9, as the nine digits of `digits`. The two halves are split
+/// first so that their divisions do not wait for each other.
+fn push_nanos(digits: &mut [u8], nanos: u32) {
+    let (high, low) = (nanos / 100_000, nanos % 100_000);
+    let pair = |digits: &mut [u8], at: usize, two: u32| {
+        let two = two as usize;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
+    };
+    pair(digits, 0, high / 100);
+    pair(digits, 2, high % 100);
+    pair(digits, 4, low / 1_000);
+    pair(digits, 6, low / 10 % 100);
+    digits[8] = b'0' + (low % 10) as u8;
 }
 
 thread_local! {
@@ -227,6 +234,27 @@ mod tests {
     fn leap_day_2024() {
         let leap_day = 19_782 * SECONDS_PER_DAY * NANOS_PER_SECOND;
         assert_eq!(rfc3339(leap_day), "2024-02-29T00:00:00.000000000Z");
+    }
+
+    #[test]
+    fn formatter_matches_a_fresh_format_across_seconds() {
+        let mut formatter = TimeFormatter::default();
+        let base = 1_796_411_559_000_000_000i64;
+        let mut times = vec![i64::MIN, i64::MAX, -1, 0, 1, -1_000_000_000];
+        for step in [-1_000_000_001, -1, 0, 1, 999_999_999, 1_000_000_000] {
+            times.push(base + step);
+        }
+        times.extend(
+            (0..2_000).map(|index| base - 1_000_000_000 + index * 987_654_321 % 3_000_000_000),
+        );
+        for unix_ns in times {
+            let mut cached = String::new();
+            formatter.push(&mut cached, unix_ns);
+            let fresh = TimeFormatter::default().format(unix_ns);
+            assert_eq!(cached, fresh.as_str(), "{unix_ns}");
+            let fraction = format!("{:09}Z", unix_ns.rem_euclid(NANOS_PER_SECOND));
+            assert!(cached.ends_with(&fraction), "{unix_ns}: {cached}");
+        }
     }
 
     #[test]
