@@ -64,21 +64,29 @@ const SECOND_PREFIX_LEN: usize = 20;
 /// Length of a whole timestamp: the prefix, nine fractional digits and `Z`.
 const TIMESTAMP_LEN: usize = SECOND_PREFIX_LEN + 10;
 
-/// Formats timestamps, reusing the `YYYY-MM-DDTHH:MM:SS.` prefix while the second stays
-/// the same. Records come sorted by time, so consecutive timestamps nearly always share their
-/// second. Reusing the prefix cut the timestamp's share of text output from 9% to 3% of perf
-/// samples on a 4 M-record trading log.
+/// Formats timestamps, reusing the text that changes at most every 100 µs:
+/// `YYYY-MM-DDTHH:MM:SS.dddd`. Records come sorted by time, so consecutive timestamps nearly
+/// always share it. Reusing the second's prefix cut the timestamp's share of text output from
+/// 9% to 3% of perf samples on a 4 M-record trading log; reusing the first four fractional
+/// digits too leaves five digits to compute, which halves the multiplications of the rest.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TimeFormatter {
-    second: i64,
-    prefix: [u8; SECOND_PREFIX_LEN],
+    /// The 100 µs interval since the Unix epoch that `prefix` shows.
+    interval: i64,
+    prefix: [u8; INTERVAL_PREFIX_LEN],
 }
+
+/// Nanoseconds in the interval whose prefix [`TimeFormatter`] reuses.
+const NANOS_PER_INTERVAL: i64 = 100_000;
+
+/// Length of `YYYY-MM-DDTHH:MM:SS.dddd`.
+const INTERVAL_PREFIX_LEN: usize = SECOND_PREFIX_LEN + 4;
 
 impl Default for TimeFormatter {
     fn default() -> Self {
         TimeFormatter {
-            second: i64::MIN,
-            prefix: second_prefix(i64::MIN),
+            interval: i64::MIN,
+            prefix: interval_prefix(i64::MIN),
         }
     }
 }
@@ -93,19 +101,34 @@ impl TimeFormatter {
 
     /// Formats `unix_ns` as [`write_rfc3339`] does.
     pub(crate) fn format(&mut self, unix_ns: i64) -> Timestamp {
-        let seconds = unix_ns.div_euclid(NANOS_PER_SECOND);
-        let nanos = unix_ns.rem_euclid(NANOS_PER_SECOND) as u32;
-        if seconds != self.second {
-            self.second = seconds;
-            self.prefix = second_prefix(seconds);
+        let interval = unix_ns.div_euclid(NANOS_PER_INTERVAL);
+        let rest = unix_ns.rem_euclid(NANOS_PER_INTERVAL) as u32;
+        if interval != self.interval {
+            self.interval = interval;
+            self.prefix = interval_prefix(interval);
         }
 
         let mut text = [0u8; TIMESTAMP_LEN];
-        text[..SECOND_PREFIX_LEN].copy_from_slice(&self.prefix);
-        push_nanos(&mut text[SECOND_PREFIX_LEN..TIMESTAMP_LEN - 1], nanos);
+        text[..INTERVAL_PREFIX_LEN].copy_from_slice(&self.prefix);
+        let digits = &mut text[INTERVAL_PREFIX_LEN..];
+        push_pair(digits, 0, rest / 1_000);
+        push_pair(digits, 2, rest / 10 % 100);
+        digits[4] = b'0' + (rest % 10) as u8;
         text[TIMESTAMP_LEN - 1] = b'Z';
         Timestamp(text)
     }
+}
+
+/// Formats `YYYY-MM-DDTHH:MM:SS.dddd` for a 100 µs interval since the Unix epoch.
+fn interval_prefix(interval: i64) -> [u8; INTERVAL_PREFIX_LEN] {
+    let intervals_per_second = NANOS_PER_SECOND / NANOS_PER_INTERVAL;
+    let seconds = interval.div_euclid(intervals_per_second);
+    let digits = interval.rem_euclid(intervals_per_second) as u32;
+    let mut prefix = [0; INTERVAL_PREFIX_LEN];
+    prefix[..SECOND_PREFIX_LEN].copy_from_slice(&second_prefix(seconds));
+    push_pair(&mut prefix[SECOND_PREFIX_LEN..], 0, digits / 100);
+    push_pair(&mut prefix[SECOND_PREFIX_LEN..], 2, digits % 100);
+    prefix
 }
 
 /// A formatted timestamp: ASCII only.
@@ -127,19 +150,10 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Writes `nanos`, below 10^9, as the nine digits of `digits`. The two halves are split
-/// first so that their divisions do not wait for each other.
-fn push_nanos(digits: &mut [u8], nanos: u32) {
-    let (high, low) = (nanos / 100_000, nanos % 100_000);
-    let pair = |digits: &mut [u8], at: usize, two: u32| {
-        let two = two as usize;
-        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
-    };
-    pair(digits, 0, high / 100);
-    pair(digits, 2, high % 100);
-    pair(digits, 4, low / 1_000);
-    pair(digits, 6, low / 10 % 100);
-    digits[8] = b'0' + (low % 10) as u8;
+/// Writes `two`, below 100, as two digits at `digits[at..at + 2]`.
+fn push_pair(digits: &mut [u8], at: usize, two: u32) {
+    let two = two as usize;
+    digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[2 * two..2 * two + 2]);
 }
 
 thread_local! {
@@ -241,7 +255,17 @@ mod tests {
         let mut formatter = TimeFormatter::default();
         let base = 1_796_411_559_000_000_000i64;
         let mut times = vec![i64::MIN, i64::MAX, -1, 0, 1, -1_000_000_000];
-        for step in [-1_000_000_001, -1, 0, 1, 999_999_999, 1_000_000_000] {
+        for step in [
+            -1_000_000_001,
+            -100_001,
+            -1,
+            0,
+            1,
+            99_999,
+            100_000,
+            999_999_999,
+            1_000_000_000,
+        ] {
             times.push(base + step);
         }
         times.extend(
