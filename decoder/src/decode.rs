@@ -8,7 +8,7 @@ use ulog_schema::header::FileHeader;
 
 use crate::events::{Damage, Decoded, Site, Thread};
 use crate::input::{read_input, Input, InputError, Source};
-use crate::order::Timeline;
+use crate::order::{Ordered, Run};
 use crate::parallel;
 use crate::segment::{self, Segment, Tables};
 
@@ -106,12 +106,11 @@ impl Decoder {
             merged.add(part, header);
         }
 
-        let threads = merged.threads.len();
         Decoded {
             files: sources,
             sites: merged.sites,
             threads: merged.threads,
-            ordered: merged.timeline.into_ordered(threads),
+            ordered: Ordered::new(merged.runs),
             damage: merged.damage,
         }
     }
@@ -126,7 +125,10 @@ struct Merged {
     sites: Vec<Site>,
     threads: Vec<Thread>,
     thread_index: HashMap<ThreadKey, u32>,
-    timeline: Timeline,
+    /// Each file's runs, in process-run order.
+    runs: Vec<Run>,
+    /// Latest timestamp of each thread in the files joined so far, by thread index.
+    latest: Vec<i64>,
     damage: Vec<Damage>,
 }
 
@@ -140,7 +142,7 @@ impl Merged {
 
         let mut runs = part.timeline.take_runs();
         runs.resize_with(part.threads.len(), Default::default);
-        for (thread, run) in part.threads.into_iter().zip(runs) {
+        for (thread, mut run) in part.threads.into_iter().zip(runs) {
             let key = (thread.pid, header.start_unix_ns, thread.id);
             let index = match self.thread_index.get(&key) {
                 Some(&index) => {
@@ -152,10 +154,16 @@ impl Merged {
                     let index = self.threads.len() as u32;
                     self.thread_index.insert(key, index);
                     self.threads.push(thread);
+                    self.latest.push(i64::MIN);
                     index
                 }
             };
-            self.timeline.append(index, run.events, site_offset);
+            let latest = &mut self.latest[index as usize];
+            run.rise_to(*latest);
+            *latest = run.last_ts().unwrap_or(*latest);
+            run.thread = index;
+            run.site_offset = site_offset;
+            self.runs.push(run);
         }
     }
 }

@@ -8,7 +8,7 @@ use ulog_schema::{ArgKind, Level};
 
 use crate::input::Source;
 use crate::message::{render_raw, Template};
-use crate::order::{Chunk, Ordered, Stored};
+use crate::order::{Chunk, Ordered, Run, Stored};
 
 /// A call site, gathered from one file's site entry.
 #[derive(Debug)]
@@ -102,7 +102,7 @@ impl Decoded {
     ) -> impl ExactSizeIterator<Item = Event<'a>> + 'a {
         self.ordered
             .merge(chunk)
-            .map(|(thread, stored)| self.event(thread, stored))
+            .map(|(run, stored)| self.event(run, stored))
     }
 
     /// Number of events, records and drop markers.
@@ -125,7 +125,8 @@ impl Decoded {
         self.damage.is_empty()
     }
 
-    fn event<'a>(&'a self, thread_index: u32, stored: &Stored) -> Event<'a> {
+    fn event<'a>(&'a self, run: &Run, stored: &Stored) -> Event<'a> {
+        let thread_index = run.thread;
         let thread = &self.threads[thread_index as usize];
         if stored.site == DROP_MARKER {
             Event::Dropped(DropMarker {
@@ -135,7 +136,8 @@ impl Decoded {
                 count: stored.data,
             })
         } else {
-            let site = &self.sites[stored.site as usize];
+            let site_index = stored.site + run.site_offset;
+            let site = &self.sites[site_index as usize];
             let bytes = &self.files[site.file as usize].bytes;
             let start = stored.data as usize;
             Record {
@@ -143,7 +145,7 @@ impl Decoded {
                 thread,
                 thread_index,
                 site,
-                site_index: stored.site,
+                site_index,
                 arg_bytes: &bytes[start..start + stored.len()],
                 packed: stored.packed(),
             }

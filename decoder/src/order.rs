@@ -2,10 +2,12 @@
 //!
 //! Clocks of different cores can disagree by a little, and a clock re-sync can step back, so
 //! a thread's timestamps are not always non-decreasing. Each event's timestamp is raised to at
-//! least its thread's previous one as it arrives, which makes every thread's events a sorted
-//! run. The stream is then a k-way merge of those runs by the key (timestamp, thread index):
-//! equal timestamps of two threads come out in thread index order, and one thread's events
-//! never swap because its run is merged in order.
+//! least its thread's previous one as it arrives, which makes every thread's events in each
+//! file a sorted run, and a thread's run in a later file starts no earlier than its run in the
+//! file before. The runs are put in order of (thread index, file order), and the stream is a
+//! k-way merge of them by the key (timestamp, position of the run in that order). So equal
+//! timestamps of two threads come out in thread index order, and one thread's events never
+//! swap. Runs stay where each file's decoder left them: joining files copies no events.
 //!
 //! The merge needs no global sort and can be cut into chunks by timestamp. Every chunk merges
 //! on its own, and concatenating the chunks gives the whole stream. Parallel rendering relies
@@ -13,16 +15,17 @@
 
 use std::cmp::Ordering;
 
-use crate::events::{Slot, DROP_MARKER};
+use crate::events::Slot;
 
-/// An event as stored in its thread's run; the thread is the run's index.
+/// An event as stored in a run, which knows its thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stored {
     pub ts_ns: i64,
     /// For a record, where its argument bytes start in its site's file; for a drop marker,
     /// the number of records dropped.
     pub data: u64,
-    /// Index in [`crate::Decoded`]'s sites, or [`DROP_MARKER`].
+    /// Index of the call site among its file's sites (see [`Run::site_offset`]), or
+    /// [`crate::events::DROP_MARKER`].
     pub site: u32,
     /// Length of a record's argument bytes, with [`PACKED`] set for the packed encoding.
     len_and_encoding: u32,
@@ -44,9 +47,14 @@ impl Stored {
     }
 }
 
-/// One thread's events in the order the thread wrote them, with non-decreasing timestamps.
+/// One thread's events from one file in the order the thread wrote them, with non-decreasing
+/// timestamps.
 #[derive(Debug, Default)]
 pub(crate) struct Run {
+    /// Index of the thread in [`crate::Decoded`]'s threads.
+    pub thread: u32,
+    /// Added to the site index of each record: the sites of earlier files.
+    pub site_offset: u32,
     pub events: Vec<Stored>,
 }
 
@@ -78,63 +86,52 @@ impl Timeline {
         });
     }
 
-    /// Appends the events of `events`, another file's run of the same thread, to the run of
-    /// `thread`. Site indexes of records move up by `site_offset`, and timestamps rise to the
-    /// thread's latest as in [`Timeline::push`].
-    pub(crate) fn append(&mut self, thread: u32, mut events: Vec<Stored>, site_offset: u32) {
-        let run = self.run_mut(thread);
-        let latest = run.latest();
-
-        // Each run is already sorted, so only its first events can be behind `latest`.
-        for event in events.iter_mut() {
-            if event.ts_ns >= latest {
-                break;
-            }
-            event.ts_ns = latest;
-        }
-        if site_offset != 0 {
-            for event in events.iter_mut().filter(|event| event.site != DROP_MARKER) {
-                event.site += site_offset;
-            }
-        }
-
-        if run.events.is_empty() {
-            run.events = events;
-        } else {
-            run.events.append(&mut events);
-        }
-    }
-
     /// Removes the runs, by thread index.
     pub(crate) fn take_runs(&mut self) -> Vec<Run> {
         std::mem::take(&mut self.runs)
     }
 
     fn run_mut(&mut self, thread: u32) -> &mut Run {
-        let thread = thread as usize;
-        if self.runs.len() <= thread {
-            self.runs.resize_with(thread + 1, Run::default);
+        let index = thread as usize;
+        if self.runs.len() <= index {
+            let first = self.runs.len() as u32;
+            self.runs.extend((first..=thread).map(|thread| Run {
+                thread,
+                ..Run::default()
+            }));
         }
-        &mut self.runs[thread]
-    }
-
-    /// Puts the runs in merge order. Threads without events get an empty run.
-    pub(crate) fn into_ordered(self, threads: usize) -> Ordered {
-        let mut runs = self.runs;
-        runs.resize_with(runs.len().max(threads), Run::default);
-        let len = runs.iter().map(|run| run.events.len()).sum();
-        Ordered { runs, len }
+        &mut self.runs[index]
     }
 }
 
-/// Every thread's sorted run, ready to merge.
+impl Run {
+    /// Raises the timestamps of the first events to `latest`, the thread's latest in earlier
+    /// files, as [`Timeline::push`] does within a file.
+    pub(crate) fn rise_to(&mut self, latest: i64) {
+        // The run is sorted, so only its first events can be behind `latest`.
+        for event in self.events.iter_mut() {
+            if event.ts_ns >= latest {
+                break;
+            }
+            event.ts_ns = latest;
+        }
+    }
+
+    /// Timestamp of the last event, or `None` for an empty run.
+    pub(crate) fn last_ts(&self) -> Option<i64> {
+        self.events.last().map(|event| event.ts_ns)
+    }
+}
+
+/// Every thread's sorted runs, ready to merge.
 #[derive(Debug, Default)]
 pub(crate) struct Ordered {
+    /// Ordered by thread index, and a thread's runs by file.
     runs: Vec<Run>,
     len: usize,
 }
 
-/// A range of each run: `starts[thread]..ends[thread]`.
+/// A range of each run: `starts[run]..ends[run]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Chunk {
     starts: Vec<usize>,
@@ -153,6 +150,15 @@ impl Chunk {
 }
 
 impl Ordered {
+    /// Orders `runs`, which must list each thread's runs in file order and have their
+    /// timestamps raised as [`Run::rise_to`] does. Empty runs are left out.
+    pub fn new(mut runs: Vec<Run>) -> Ordered {
+        runs.retain(|run| !run.events.is_empty());
+        runs.sort_by_key(|run| run.thread);
+        let len = runs.iter().map(|run| run.events.len()).sum();
+        Ordered { runs, len }
+    }
+
     /// Number of events.
     pub fn len(&self) -> usize {
         self.len
@@ -227,18 +233,19 @@ impl Ordered {
 #[derive(Debug, Clone, Copy)]
 struct Head {
     ts_ns: i64,
-    thread: u32,
+    /// Index of the run in [`Ordered::runs`].
+    run: u32,
     position: usize,
     end: usize,
 }
 
 impl Head {
     fn key(&self) -> (i64, u32) {
-        (self.ts_ns, self.thread)
+        (self.ts_ns, self.run)
     }
 }
 
-/// A k-way merge of runs by (timestamp, thread index), through a binary min-heap of the run
+/// A k-way merge of runs by (timestamp, run index), through a binary min-heap of the run
 /// heads.
 #[derive(Debug, Clone)]
 pub(crate) struct Merge<'a> {
@@ -250,12 +257,12 @@ pub(crate) struct Merge<'a> {
 impl<'a> Merge<'a> {
     fn new(runs: &'a [Run], chunk: &Chunk) -> Merge<'a> {
         let mut heap: Vec<Head> = Vec::with_capacity(runs.len());
-        for (thread, run) in runs.iter().enumerate() {
-            let (start, end) = (chunk.starts[thread], chunk.ends[thread]);
+        for (index, run) in runs.iter().enumerate() {
+            let (start, end) = (chunk.starts[index], chunk.ends[index]);
             if start < end {
                 heap.push(Head {
                     ts_ns: run.events[start].ts_ns,
-                    thread: thread as u32,
+                    run: index as u32,
                     position: start,
                     end,
                 });
@@ -297,13 +304,13 @@ impl<'a> Merge<'a> {
 }
 
 impl<'a> Iterator for Merge<'a> {
-    /// The thread index and the event.
-    type Item = (u32, &'a Stored);
+    /// The event's run and the event.
+    type Item = (&'a Run, &'a Stored);
 
     fn next(&mut self) -> Option<Self::Item> {
         let head = self.heap.first_mut()?;
-        let thread = head.thread;
-        let events = &self.runs[thread as usize].events;
+        let run = &self.runs[head.run as usize];
+        let events = &run.events;
         let event = &events[head.position];
         head.position += 1;
         if head.position < head.end {
@@ -316,7 +323,7 @@ impl<'a> Iterator for Merge<'a> {
         }
         self.sift_down(0);
         self.remaining -= 1;
-        Some((thread, event))
+        Some((run, event))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -346,13 +353,13 @@ mod tests {
         for &slot in slots {
             timeline.push(slot);
         }
-        timeline.into_ordered(0)
+        Ordered::new(timeline.take_runs())
     }
 
     fn merged(ordered: &Ordered, chunk: &Chunk) -> Vec<(u32, u64)> {
         ordered
             .merge(chunk)
-            .map(|(thread, event)| (thread, event.data))
+            .map(|(run, event)| (run.thread, event.data))
             .collect()
     }
 
@@ -380,20 +387,25 @@ mod tests {
     }
 
     #[test]
-    fn appended_run_rises_to_the_thread_latest() {
-        let mut timeline = Timeline::default();
-        timeline.push(slot(50, 0, 0));
-        let mut other = Timeline::default();
-        other.push(slot(10, 0, 1));
-        other.push(slot(60, 0, 2));
-        let mut runs = other.take_runs();
-        timeline.append(0, std::mem::take(&mut runs[0].events), 3);
-        let ordered = timeline.into_ordered(1);
-        let times: Vec<(i64, u32)> = ordered
+    fn later_file_run_rises_and_follows() {
+        let mut first = Timeline::default();
+        first.push(slot(50, 0, 0));
+        first.push(slot(50, 1, 1));
+        let mut second = Timeline::default();
+        second.push(slot(10, 0, 2));
+        second.push(slot(60, 0, 3));
+        let mut runs = first.take_runs();
+        let latest = runs[0].last_ts().unwrap();
+        for mut run in second.take_runs() {
+            run.rise_to(latest);
+            runs.push(run);
+        }
+        let ordered = Ordered::new(runs);
+        let order: Vec<(i64, u32, u64)> = ordered
             .merge(&ordered.all())
-            .map(|(_, event)| (event.ts_ns, event.site))
+            .map(|(run, event)| (event.ts_ns, run.thread, event.data))
             .collect();
-        assert_eq!(times, [(50, 0), (50, 3), (60, 3)]);
+        assert_eq!(order, [(50, 0, 0), (50, 0, 2), (50, 1, 1), (60, 0, 3)]);
     }
 
     /// Many threads with clustered, equal and backward-stepping timestamps.
@@ -418,11 +430,10 @@ mod tests {
         let mut expected: Vec<(i64, u32, u64)> = ordered
             .runs
             .iter()
-            .enumerate()
-            .flat_map(|(thread, run)| {
+            .flat_map(|run| {
                 run.events
                     .iter()
-                    .map(move |event| (event.ts_ns, thread as u32, event.data))
+                    .map(move |event| (event.ts_ns, run.thread, event.data))
             })
             .collect();
         expected.sort_by_key(|&(ts_ns, thread, _)| (ts_ns, thread));
