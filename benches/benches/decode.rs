@@ -242,7 +242,7 @@ mod measure {
                         ));
                     }
                 }
-                runs.sort_by(|a, b| a.total().cmp(&b.total()));
+                runs.sort_by_key(Timing::total);
                 let best = &runs[0];
                 let best_cpu = runs
                     .iter()
