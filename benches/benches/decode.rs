@@ -14,8 +14,8 @@
 //! Each measurement then reads the files, decodes them and renders every event into a writer
 //! that only counts bytes, so the disk is not measured: the same steps as `ulog-decode PATHS
 //! [--format json] --jobs J > /dev/null`. It runs R times (default 3) for text and JSON with
-//! 1 job and with J jobs (default: the available parallelism), and the table gives the best
-//! and the median rate by wall time, the rate per second of CPU time (user and system, all
+//! 1 job and with J jobs (default: the available parallelism). The table gives the best and
+//! the median rate by wall time, the rate per second of CPU time (user and system, all
 //! threads) of the run that used least, and the time of each step of the best run. On a
 //! shared machine the CPU-time rate of 1 job is the steadier figure for one core, because
 //! time the process waits for a CPU does not count.

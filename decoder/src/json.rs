@@ -262,8 +262,8 @@ fn push_non_finite(out: &mut Vec<u8>, value: f64) {
     out.extend_from_slice(text);
 }
 
-/// How each byte appears inside a JSON string: 0 for itself, `u` for `\u00XX`, or the letter
-/// after a backslash.
+/// Escape of each byte inside a JSON string: 0 for the byte itself, `u` for `\u00XX`, or the
+/// letter after a backslash.
 const ESCAPES: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut byte = 0;
@@ -283,7 +283,7 @@ const ESCAPES: [u8; 256] = {
 
 /// Appends `text` as a quoted JSON string. Quotes, backslashes and control characters are
 /// escaped, with the short forms `\b \t \n \f \r` where JSON has them and `\u00XX` in lower
-/// case hex otherwise; everything else, DEL and non-ASCII included, is copied.
+/// case hex otherwise. Everything else, DEL and non-ASCII included, is copied.
 fn push_string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);

@@ -2,7 +2,7 @@
 //!
 //! Clocks of different cores can disagree by a little, and a clock re-sync can step back, so
 //! a thread's timestamps are not always non-decreasing. Each event's timestamp is raised to at
-//! least its thread's previous one as it arrives, which makes every thread's events in each
+//! least its thread's previous one as it arrives. That makes every thread's events in each
 //! file a sorted run, and a thread's run in a later file starts no earlier than its run in the
 //! file before. The runs are put in order of (thread index, file order), and the stream is a
 //! k-way merge of them by the key (timestamp, position of the run in that order). So equal
@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 
 use crate::events::Slot;
 
-/// An event as stored in a run, which knows its thread.
+/// An event as stored in a run. The run records the thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stored {
     pub ts_ns: i64,
@@ -41,7 +41,7 @@ impl Stored {
         (self.len_and_encoding & !PACKED) as usize
     }
 
-    /// Whether a record's arguments are in the packed encoding.
+    /// Returns whether a record's arguments are in the packed encoding.
     pub fn packed(&self) -> bool {
         self.len_and_encoding & PACKED != 0
     }
@@ -164,7 +164,7 @@ impl Ordered {
         self.len
     }
 
-    /// The whole stream as one chunk.
+    /// Returns the whole stream as one chunk.
     pub fn all(&self) -> Chunk {
         Chunk {
             starts: vec![0; self.runs.len()],
@@ -178,7 +178,7 @@ impl Ordered {
     }
 
     /// Cuts the stream into consecutive chunks of about `target` events each. Cuts fall
-    /// between timestamps, so a chunk holds more when many events share one timestamp.
+    /// between timestamps, so a chunk contains more when many events share one timestamp.
     pub fn chunks(&self, target: usize) -> Vec<Chunk> {
         let target = target.max(1);
         let count = self.len.div_ceil(target).max(1);
@@ -424,7 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_equals_a_stable_sort_by_time_and_thread() {
+    fn merge_matches_stable_sort() {
         let slots = busy_slots();
         let ordered = timeline(&slots);
         let mut expected: Vec<(i64, u32, u64)> = ordered

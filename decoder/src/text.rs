@@ -124,7 +124,7 @@ impl<'a> TextRenderer<'a> {
     }
 }
 
-/// The level name padded to five characters, and the space after it.
+/// Returns the level name padded to five characters, and the space after it.
 fn padded_level(level: ulog_schema::Level) -> &'static str {
     use ulog_schema::Level;
     match level {

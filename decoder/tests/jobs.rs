@@ -65,7 +65,7 @@ fn define(segment: &mut Segment) {
         );
 }
 
-/// The arguments of record `index` of `site`.
+/// Returns the arguments of record `index` of `site`.
 fn values(site: u32, index: u64) -> Vec<ArgValue<'static>> {
     const SYMBOLS: [&str; 3] = ["AAPL", "MSFT", "tab\tand \"quote\""];
     match site {
@@ -141,7 +141,7 @@ fn jobs(count: usize) -> NonZeroUsize {
 }
 
 #[test]
-fn library_output_is_the_same_for_every_job_count() {
+fn library_output_ignores_jobs() {
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
 
@@ -180,7 +180,7 @@ fn run_cli(dir: &Path, args: &[&str]) -> Output {
 }
 
 #[test]
-fn cli_output_and_damage_reports_are_the_same_for_every_job_count() {
+fn cli_output_and_damage_ignore_jobs() {
     let dir = tempfile::tempdir().unwrap();
     write_inputs(dir.path());
 

@@ -274,7 +274,7 @@ pub fn decode_packed_args<'a>(
 ///
 /// # Errors
 ///
-/// Fails as [`decode_packed_args`] does; `values` then holds the values before the bad one.
+/// Fails as [`decode_packed_args`] does. `values` then contains the values before the bad one.
 pub fn decode_packed_args_into<'a>(
     kinds: impl IntoIterator<Item = ArgKind>,
     bytes: &'a [u8],
