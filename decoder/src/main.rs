@@ -1,12 +1,13 @@
 //! `ulog-decode`: prints ulog segment files as text or JSON lines, ordered by time.
 
 use std::io::{self, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, ValueEnum};
-use ulog_decode::{decode_paths, write_json, write_text, Input};
+use ulog_decode::{write_json_parallel, write_text_parallel, Decoder, Input, InputError};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -29,6 +30,18 @@ struct Cli {
     /// Output format
     #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
+
+    /// Threads that decode files and render output; 1 decodes on the main thread only. The
+    /// output is the same for every value [default: the available parallelism]
+    #[arg(short = 'j', long, value_name = "N", value_parser = parse_jobs)]
+    jobs: Option<NonZeroUsize>,
+}
+
+/// Reads `--jobs`: a whole number of at least 1.
+fn parse_jobs(value: &str) -> Result<NonZeroUsize, String> {
+    value.parse().map_err(|_| {
+        format!("'{value}' is not a thread count; pass a whole number of at least 1, such as 4")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,12 +77,22 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let inputs: Vec<Input> = cli.paths.iter().cloned().map(Input::from_arg).collect();
-    let decoded = decode_paths(&inputs)?;
+    if inputs.is_empty() {
+        return Err(InputError::Empty.into());
+    }
+    let jobs = cli
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+    let mut decoder = Decoder::new();
+    for input in &inputs {
+        decoder.add_input(input)?;
+    }
+    let decoded = decoder.decode_parallel(jobs);
 
     let stdout = io::stdout().lock();
     let written = match cli.format {
-        Format::Text => write_text(&decoded, stdout),
-        Format::Json => write_json(&decoded, stdout),
+        Format::Text => write_text_parallel(&decoded, stdout, jobs),
+        Format::Json => write_json_parallel(&decoded, stdout, jobs),
     };
     match written {
         Ok(()) => {}

@@ -5,7 +5,8 @@
 //! with its byte offset in the file and skipped: a damaged block costs that block, a bad
 //! entry costs that entry, and decoding goes on with the next one.
 
-use std::collections::HashMap;
+// foldhash rather than the standard SipHash: the record loop looks up a site per record.
+use foldhash::HashMap;
 
 use ulog_schema::block::{self, BlockError};
 use ulog_schema::entry::{
@@ -83,10 +84,10 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
         segment,
         decompressed: &decompressed,
         compressed_block: None,
-        sites: HashMap::new(),
-        threads: HashMap::new(),
+        sites: HashMap::default(),
+        threads: HashMap::default(),
         clock: segment.header.clock,
-        latest: HashMap::new(),
+        latest: HashMap::default(),
         end: None,
         records: 0,
         dropped: 0,
@@ -336,8 +337,10 @@ impl<'a> State<'_, 'a> {
         let sites = &self.sites;
         let tables = &mut *self.tables;
         loop {
+            let mut site = 0;
             let next = reader.next_record(|id| {
                 let (index, _) = *sites.get(&id)?;
+                site = index;
                 Some(&*tables.sites[index as usize].kinds)
             });
             let record = match next {
@@ -354,7 +357,7 @@ impl<'a> State<'_, 'a> {
             tables.timeline.push(Slot {
                 ts_ns,
                 data: (origin_offset + offset_in(origin, record.args)) as u64,
-                site: sites[&record.site].0,
+                site,
                 thread,
                 len: record.args.len() as u32,
                 packed: true,
