@@ -6,6 +6,13 @@
 //! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
 //! poll interval, unless a flush or stop request wakes it earlier. With busy polling it spins
 //! instead, and writes what it has once per poll interval.
+//!
+//! When a write fails, for example on a full disk, the backend stops draining: records stay
+//! in the rings, and producers whose ring fills up drop and count their records as usual. It
+//! retries the write once per poll interval, and on every flush request, before each pass,
+//! so a disk that has room again takes the waiting records at once. Drop counts reach the
+//! file as drop markers once writing works again. When the logger stops, the backend tries
+//! once more and then gives up: what it cannot write is counted as lost.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,22 +108,30 @@ impl Backend {
         loop {
             let stopping = self.control.stop.load(Ordering::Acquire);
             let flush_target = self.lock_flush().requested;
+            let flush_due = flush_target > self.lock_flush().completed;
+
+            // A sleeping backend wakes once per poll interval, so only a spinning one needs
+            // the clock to keep its retries at that rate.
+            let retry_due = !self.busy_poll || self.last_seal.elapsed() >= self.poll_interval;
+            if self.writer.write_pending() && (retry_due || flush_due || stopping) {
+                self.seal();
+            }
 
             let moved = self.pass();
             let idle = moved == 0;
 
-            if self.last_resync.elapsed() >= RESYNC_INTERVAL {
+            if self.last_resync.elapsed() >= RESYNC_INTERVAL && !self.writer.write_pending() {
                 let sync = self.calibration.resync();
                 self.writer.clock(sync).ok();
                 self.last_resync = Instant::now();
             }
-            let flush_due = flush_target > self.lock_flush().completed;
             // A spinning backend finds nothing on most passes, and sealing on each would
             // write a small block per pass.
             let seal_when_idle = idle && !self.busy_poll;
-            if seal_when_idle || flush_due || self.last_seal.elapsed() >= self.poll_interval {
-                self.writer.seal().ok();
-                self.last_seal = Instant::now();
+            let seal_due =
+                seal_when_idle || flush_due || self.last_seal.elapsed() >= self.poll_interval;
+            if seal_due && !self.writer.write_pending() {
+                self.seal();
             }
             if flush_due {
                 let mut flush = self.lock_flush();
@@ -139,6 +154,13 @@ impl Backend {
         self.shut_down();
     }
 
+    /// Writes the open block, or retries a failed write. A failure is counted by the writer
+    /// and retried on a later poll.
+    fn seal(&mut self) {
+        self.writer.seal().ok();
+        self.last_seal = Instant::now();
+    }
+
     fn lock_flush(&self) -> std::sync::MutexGuard<'_, FlushState> {
         self.control
             .flush
@@ -146,17 +168,19 @@ impl Backend {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Drains every ring once. Returns the bytes moved.
+    /// Drains every ring once, and stops early while a write is pending. Returns the bytes
+    /// moved.
     fn pass(&mut self) -> usize {
         self.adopt_new_rings();
         let mut moved = 0;
         let mut index = 0;
-        while index < self.rings.len() {
+        while index < self.rings.len() && !self.writer.write_pending() {
             // A producer that is gone wrote everything it will ever write, so checking
             // before draining guarantees that the last drain reads its final records.
             let abandoned = self.rings[index].handle.ring.is_closed();
             moved += self.drain(index);
-            if abandoned {
+            // A drain that stopped at a failed write may have left records behind.
+            if abandoned && !self.writer.write_pending() {
                 self.rings.swap_remove(index);
                 STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
             } else {
@@ -179,7 +203,9 @@ impl Backend {
         }
     }
 
-    /// Moves every complete record of one ring into the writer. Returns the bytes moved.
+    /// Moves every complete record of one ring into the writer, and then its new drop count.
+    /// Stops when a write fails, leaving the remaining records in the ring. Returns the bytes
+    /// moved.
     fn drain(&mut self, index: usize) -> usize {
         let ring = &mut self.rings[index];
         let RingHandle {
@@ -189,6 +215,9 @@ impl Backend {
         let writer = &mut self.writer;
         // SAFETY: the backend thread is every ring's only consumer.
         let moved = unsafe { shared.drain(|bytes| write_record(writer, thread, bytes)) };
+        if self.writer.write_pending() {
+            return moved;
+        }
 
         let dropped = shared.dropped();
         if dropped > ring.drops_reported {
@@ -202,8 +231,14 @@ impl Backend {
         moved
     }
 
-    /// Drains until every ring is empty, then closes the file cleanly.
+    /// Drains until every ring is empty, then closes the file cleanly. A write that still
+    /// fails after one more try loses its block, counted, so that stopping never waits for
+    /// the disk.
     fn shut_down(mut self) {
+        if self.writer.write_pending() {
+            self.writer.seal().ok();
+        }
+        self.writer.discard_failed_blocks();
         while self.pass() > 0 {}
         let control = Arc::clone(&self.control);
         self.writer.close().ok();
@@ -224,12 +259,16 @@ fn mark_finished(control: &Control) {
 }
 
 /// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
-/// and writes it. Returns the record's length in the ring, padding included, or 0 when the
-/// bytes are not a whole record.
+/// and writes it. Returns the record's length in the ring, padding included; 0, which leaves
+/// the record in the ring and ends the drain, while a write is pending; or the length of
+/// `bytes`, which skips them, when they are not a whole record.
 fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) -> usize {
+    if writer.write_pending() {
+        return 0;
+    }
     let Some(prefix) = bytes.get(..RECORD_PREFIX_LEN) else {
         debug_assert!(false, "ring holds a partial record");
-        return 0;
+        return bytes.len();
     };
     let (address, ticks) = prefix.split_at(8);
     let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
@@ -242,7 +281,7 @@ fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8])
     let args = &bytes[RECORD_PREFIX_LEN..];
     let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
         debug_assert!(false, "ring holds a partial record");
-        return 0;
+        return bytes.len();
     };
     writer.record(site, thread, ticks, &args[..args_len]).ok();
     ring::record_len(RECORD_PREFIX_LEN + args_len)

@@ -39,8 +39,11 @@ mod backend;
 mod clock;
 mod config;
 mod filter;
+mod naming;
 mod producer;
+mod retention;
 mod ring;
+mod segment_file;
 mod site;
 mod stats;
 mod writer;
@@ -60,6 +63,10 @@ pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
 pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
+pub use crate::config::{
+    Fsync, DEFAULT_FILE_MODE, MAX_FSYNC_INTERVAL, MAX_ROTATE_INTERVAL, MIN_RETAINED_FILES,
+    MIN_ROTATE_INTERVAL,
+};
 pub use crate::filter::set_level;
 pub use crate::producer::prepare_thread;
 pub use crate::stats::{stats, Stats};
@@ -134,18 +141,13 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         start_unix_ns: calibration.start_unix_ns(),
         clock_source: clock::SOURCE,
     };
-    let prefix = config.file_prefix.clone().unwrap_or_default();
-    let writer = SegmentWriter::create(
-        &config.dir,
-        &prefix,
-        identity,
-        config.max_file_size,
-        calibration.origin_sync(),
-    )
-    .map_err(|source| InitError::Io {
-        dir: config.dir.clone(),
-        source,
-    })?;
+    let writer =
+        SegmentWriter::create(&config, identity, calibration.origin_sync()).map_err(|source| {
+            InitError::Io {
+                dir: config.dir.clone(),
+                source,
+            }
+        })?;
 
     let control = Arc::new(Control {
         stop: AtomicBool::new(false),
@@ -224,6 +226,10 @@ fn shutdown() {
 
 /// Blocks until the backend has written every record logged before the call, by any
 /// thread, to the current file. Returns at once when no logger is running.
+///
+/// When a write fails, for example on a full disk, it returns after the backend has tried,
+/// and the records wait in memory for a later retry; `stats().write_errors` counts the
+/// failures.
 pub fn flush() {
     let (control, backend) = {
         let running = RUNNING

@@ -314,7 +314,8 @@ impl Ring {
     ///
     /// `visit` gets the bytes from the record's start to the end of the readable region. It
     /// returns the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within
-    /// the slice. A return of 0, or of more than the slice, discards the rest of the region.
+    /// the slice. A return of 0 ends the drain and leaves the record in the ring; a return
+    /// of more than the slice discards the rest of the region.
     ///
     /// # Safety
     ///
@@ -328,6 +329,7 @@ impl Ring {
         let mut read = side.read.load(Ordering::Relaxed);
         let mut published = read;
         let mut consumed = 0;
+        let mut stopped = false;
         loop {
             let write = self.producer.write.load(Ordering::Acquire).addr() - side.base.addr();
             debug_assert!(write <= capacity && read <= capacity);
@@ -357,7 +359,11 @@ impl Ring {
                     break;
                 }
                 let used = visit(rest);
-                if used == 0 || used > rest.len() {
+                if used == 0 {
+                    stopped = true;
+                    break;
+                }
+                if used > rest.len() {
                     offset = region.len();
                     break;
                 }
@@ -371,6 +377,9 @@ impl Ring {
                 // the producer may now write.
                 side.read.store(read, Ordering::Release);
                 published = read;
+            }
+            if stopped {
+                break;
             }
         }
         if read != published {
@@ -469,6 +478,29 @@ mod tests {
                 assert_eq!(ring.dropped(), 0);
             }
         }
+    }
+
+    #[test]
+    fn drain_stops_where_visit_returns_zero() {
+        let ring = Ring::new(4096, 1);
+        for tag in 1..=4 {
+            assert!(push(&ring, tag, 32));
+        }
+        let mut seen = Vec::new();
+        // SAFETY: this test is the ring's only consumer.
+        let consumed = unsafe {
+            ring.drain(|bytes| {
+                let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+                if tag == 3 {
+                    return 0;
+                }
+                seen.push(tag);
+                32
+            })
+        };
+        assert_eq!(seen, [1, 2]);
+        assert_eq!(consumed, 64);
+        assert_eq!(take(&ring), [(3, 32), (4, 32)]);
     }
 
     #[test]
