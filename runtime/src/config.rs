@@ -358,7 +358,7 @@ fn check_file_size_limit(max_file_size: u64) -> Result<(), InitError> {
         return Ok(());
     }
     let room = FILE_LIMIT_HEADROOM;
-    let limit = limit.rlim_cur as u64;
+    let limit: u64 = limit.rlim_cur;
     if max_file_size.saturating_add(room) <= limit {
         return Ok(());
     }

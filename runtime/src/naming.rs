@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn names_sort_like_their_keys() {
-        let mut names = vec![
+        let mut names = [
             format("p", 1_796_411_560, 7, 0),
             format("p", 1_796_411_559, 7, 11),
             format("p", 1_796_411_559, 7, 9),
