@@ -232,8 +232,8 @@ impl Backend {
     }
 
     /// Drains until every ring is empty, then closes the file cleanly. A write that still
-    /// fails after one more try loses its block, counted, so that stopping never waits for
-    /// the disk.
+    /// fails after one more try loses its block, counted, so that stopping does not wait for
+    /// the disk to have room again.
     fn shut_down(mut self) {
         if self.writer.write_pending() {
             self.writer.seal().ok();
@@ -259,9 +259,9 @@ fn mark_finished(control: &Control) {
 }
 
 /// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
-/// and writes it. Returns the record's length in the ring, padding included; 0, which leaves
-/// the record in the ring and ends the drain, while a write is pending; or the length of
-/// `bytes`, which skips them, when they are not a whole record.
+/// and writes it. Returns the record's length in the ring, padding included. While a write
+/// is pending, returns 0, which leaves the record in the ring and ends the drain. When the
+/// bytes are not a whole record, returns their length, which skips them.
 fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) -> usize {
     if writer.write_pending() {
         return 0;

@@ -17,17 +17,18 @@ pub const MAX_RING_CAPACITY: usize = 1 << 30;
 /// Smallest file size limit accepted by [`Config::max_file_size`].
 pub const MIN_FILE_SIZE: u64 = 64 << 10;
 
-/// Shortest interval accepted by [`Config::rotate_every`]. File names carry the creation time
+/// Minimum interval accepted by [`Config::rotate_every`]. File names carry the creation time
 /// to the second, so files started more often would share a time in their names.
 pub const MIN_ROTATE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Longest interval accepted by [`Config::rotate_every`]: 366 days.
+/// Maximum interval accepted by [`Config::rotate_every`]: 366 days.
 pub const MAX_ROTATE_INTERVAL: Duration = Duration::from_secs(366 * 86_400);
 
-/// Fewest files accepted by [`Config::max_files`]: the file being written and the one before.
+/// Minimum number of files accepted by [`Config::max_files`]: the file being written and the
+/// one before it.
 pub const MIN_RETAINED_FILES: usize = 2;
 
-/// Longest interval accepted by [`Fsync::Interval`]: one hour.
+/// Maximum interval accepted by [`Fsync::Interval`]: one hour.
 pub const MAX_FSYNC_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Room [`Config::validate`] keeps between `max_file_size` and the process's file size limit,
@@ -39,8 +40,8 @@ const FILE_LIMIT_HEADROOM: u64 = 1 << 20;
 /// Default permissions of segment files: owner reads and writes, group reads.
 pub const DEFAULT_FILE_MODE: u32 = 0o640;
 
-/// When the backend asks the kernel to put written segment data on disk, with
-/// `File::sync_data` (`fdatasync` on Linux).
+/// Policy for syncing written segment data to disk with `File::sync_data` (`fdatasync` on
+/// Linux).
 ///
 /// The backend writes what it has drained at least once per poll interval, and a written block
 /// sits in the kernel's page cache, so a crash of the process alone loses only what was not
@@ -49,9 +50,9 @@ pub const DEFAULT_FILE_MODE: u32 = 0o640;
 /// that waits for the disk drains the rings later, so they fill sooner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fsync {
-    /// Never sync. The kernel writes the page cache to disk on its own schedule (on Linux
-    /// within about 30 s, set by `vm.dirty_expire_centisecs`), so a power loss can take the
-    /// last seconds of records, and the file may lose blocks at its end.
+    /// Never sync. The kernel writes the page cache to disk on its own schedule, on Linux
+    /// about 30 s after a write by default (`vm.dirty_expire_centisecs`). A power loss can
+    /// therefore take the last seconds of records, and the file may lose blocks at its end.
     #[default]
     Never,
     /// Sync after every block, and sync the directory after creating a file. A power loss
@@ -59,9 +60,10 @@ pub enum Fsync {
     /// one disk flush per block written: one per 64 KiB, and, when records trickle in, up to
     /// one per poll interval and per `ulog::flush` call.
     EveryBlock,
-    /// Sync at most once per interval, when something was written since the last sync, and
-    /// when a file is finished; sync the directory after creating a file. A power loss then
-    /// takes at most the records written during the last interval plus one poll interval.
+    /// Sync at most once per interval when something was written since the last sync, and
+    /// sync each file when it is finished. Sync the directory after creating a file. A power
+    /// loss then takes at most the records written during the last interval plus one poll
+    /// interval.
     Interval(Duration),
 }
 
@@ -203,8 +205,8 @@ impl Config {
 
     /// Keeps at most about `bytes` of segment files of this prefix in the directory. Each
     /// time a file starts, the backend deletes the oldest files until the others take at
-    /// most `bytes - max_file_size`, leaving room for the new file to grow; a file can still
-    /// exceed `max_file_size` by one block. Files count as for
+    /// most `bytes - max_file_size`, which leaves room for the new file to grow. A file can
+    /// still exceed `max_file_size` by one block. Files count as for
     /// [`max_files`](Config::max_files). No limit by default; at least twice
     /// `max_file_size`.
     pub fn max_total_bytes(mut self, bytes: u64) -> Self {

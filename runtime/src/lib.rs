@@ -227,8 +227,8 @@ fn shutdown() {
 /// Blocks until the backend has written every record logged before the call, by any
 /// thread, to the current file. Returns at once when no logger is running.
 ///
-/// When a write fails, for example on a full disk, it returns after the backend has tried,
-/// and the records wait in memory for a later retry; `stats().write_errors` counts the
+/// When a write fails, for example on a full disk, it returns after the backend has tried.
+/// The records then wait in memory for a later retry, and `stats().write_errors` counts the
 /// failures.
 pub fn flush() {
     let (control, backend) = {

@@ -16,9 +16,9 @@ use crate::stats::STATS;
 /// Limits on the segment files of one prefix.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Retention {
-    /// Most files to keep, the file being written included.
+    /// Maximum number of files to keep, the file being written included.
     pub(crate) max_files: Option<usize>,
-    /// Most bytes to keep, the file being written included once it has grown to
+    /// Maximum bytes to keep, the file being written included once it has grown to
     /// `max_file_size`.
     pub(crate) max_total_bytes: Option<u64>,
     /// Size at which the writer starts a new file.
@@ -26,7 +26,7 @@ pub(crate) struct Retention {
 }
 
 impl Retention {
-    /// Whether any limit is set.
+    /// Returns whether any limit is set.
     pub(crate) fn is_enabled(&self) -> bool {
         self.max_files.is_some() || self.max_total_bytes.is_some()
     }

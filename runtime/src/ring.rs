@@ -314,8 +314,8 @@ impl Ring {
     ///
     /// `visit` gets the bytes from the record's start to the end of the readable region. It
     /// returns the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within
-    /// the slice. A return of 0 ends the drain and leaves the record in the ring; a return
-    /// of more than the slice discards the rest of the region.
+    /// the slice. A return of 0 ends the drain and leaves the record in the ring. A return of
+    /// more than the slice discards the rest of the region.
     ///
     /// # Safety
     ///

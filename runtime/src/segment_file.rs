@@ -114,7 +114,7 @@ impl SegmentFile {
         self.created.elapsed()
     }
 
-    /// Whether bytes were written since the last [`SegmentFile::sync`].
+    /// Returns whether bytes were written since the last [`SegmentFile::sync`].
     pub(crate) fn unsynced(&self) -> bool {
         self.unsynced
     }

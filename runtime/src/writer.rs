@@ -12,8 +12,8 @@
 //! sealed.
 //!
 //! A sealed block stays in memory until a write of it succeeds. While it waits, the writer
-//! takes no new entries, and [`SegmentWriter::write_pending`] tells the backend to leave
-//! records in the rings. Each later [`SegmentWriter::seal`] retries the write at the same
+//! takes no new entries, and [`SegmentWriter::write_pending`] returns true, so the backend
+//! leaves records in the rings. Each later [`SegmentWriter::seal`] retries the write at the same
 //! offset, and a failed write leaves no partial block in the file (see `segment_file`).
 //! After [`SegmentWriter::discard_failed_blocks`], a failed write drops its block instead and
 //! counts the block's records as lost.
@@ -52,7 +52,7 @@ struct CachedSite {
     address: usize,
     id: u32,
     /// Epoch of the last block that defined the site.
-    defined_in: u32,
+    defined_in: u64,
 }
 
 /// Identity of the writing process, repeated in every file header.
@@ -65,7 +65,7 @@ pub(crate) struct Identity {
     pub(crate) clock_source: ClockSource,
 }
 
-/// What the sealed block waiting to be written holds.
+/// Contents of the sealed block that waits to be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sealed {
     /// Entries of the current file.
@@ -97,7 +97,8 @@ pub(crate) struct SegmentWriter {
     block_sequence: u32,
     /// Number of the block being built, counted across files and never reused, so that a
     /// block dropped after a failed write does not make the next one skip its definitions.
-    block_epoch: u32,
+    /// 64 bits never wrap, even at one block per poll for centuries.
+    block_epoch: u64,
 
     /// The block being built, header space included; empty when no block is open.
     block: Vec<u8>,
@@ -113,12 +114,12 @@ pub(crate) struct SegmentWriter {
     dropped_in_file: u64,
 
     /// File-local site id by site address, with the epoch of the last block that defined it.
-    site_ids: HashMap<usize, (u32, u32)>,
+    site_ids: HashMap<usize, (u32, u64)>,
     /// Direct-mapped copies of `site_ids` entries by site address, which spare most records
     /// the hash lookup. The lookup took about a fifth of the backend's time in `perf`.
     site_cache: [CachedSite; SITE_CACHE_SLOTS],
     /// Epoch of the last block that defined each thread id.
-    threads_defined: HashMap<u32, u32>,
+    threads_defined: HashMap<u32, u64>,
     /// Most recent calibration.
     clock: ClockSync,
     /// Calibration in force where the next file's first block starts, for its header.
@@ -187,7 +188,8 @@ impl SegmentWriter {
 
     /// Makes every later failed write final: the block is dropped and its records counted
     /// as lost instead of waiting for a retry. A block already waiting is dropped now. The
-    /// backend calls this when it stops, so that stopping never waits for the disk.
+    /// backend calls this when it stops, so that stopping does not wait for the disk to
+    /// have room again.
     pub(crate) fn discard_failed_blocks(&mut self) {
         self.keep_failed_blocks = false;
         if self.sealed.is_some() {
@@ -195,8 +197,8 @@ impl SegmentWriter {
         }
     }
 
-    /// Makes sure a file is open and has its header. A file that is new gets its header,
-    /// a directory sync if the sync policy asks for one, and then retention runs.
+    /// Makes sure a file is open and has its header. A new file gets its header, then a
+    /// directory sync if the sync policy requires one, and then retention runs.
     fn start_file(&mut self) -> io::Result<()> {
         if self.file.is_none() {
             let file =
@@ -284,7 +286,7 @@ impl SegmentWriter {
         let address = site as *const Site as usize;
         let block = self.block_epoch;
         let next_id = self.site_ids.len() as u32;
-        let (id, defined_in) = self.site_ids.entry(address).or_insert((next_id, u32::MAX));
+        let (id, defined_in) = self.site_ids.entry(address).or_insert((next_id, u64::MAX));
         let id = *id;
         if *defined_in == block {
             return id;
@@ -388,7 +390,7 @@ impl SegmentWriter {
     }
 
     /// Writes the open block, if any, or retries the write of a block that failed before.
-    /// Then syncs if the sync policy asks for it, and starts a new file when this one is
+    /// Then syncs if the sync policy requires it, and starts a new file when this one is
     /// full or old enough.
     ///
     /// # Errors
@@ -419,7 +421,7 @@ impl SegmentWriter {
     /// they define their sites and threads again.
     fn mark_sealed(&mut self, kind: Sealed) {
         self.sealed = Some(kind);
-        self.block_epoch = self.block_epoch.wrapping_add(1);
+        self.block_epoch += 1;
     }
 
     /// Writes the sealed block, first opening a file if none is open.
@@ -469,7 +471,7 @@ impl SegmentWriter {
         self.dropped_in_block = 0;
         self.block.clear();
         if self.sealed.take() == Some(Sealed::End) {
-            // The file stays without its end marker, which tells a reader it was cut short.
+            // The file stays without its end marker, which shows a reader it was cut short.
             self.close_file();
         }
     }

@@ -21,7 +21,7 @@ fn log_bursts(bursts: u32, pause: Duration) {
     }
 }
 
-/// Stops the logger and checks that its one file holds every record of `bursts` bursts.
+/// Stops the logger and checks that its one file contains every record of `bursts` bursts.
 /// Returns the syncs it made and the blocks in its file.
 fn finish(logger: &mut TestLogger, bursts: u32) -> (u64, usize) {
     logger.stop();

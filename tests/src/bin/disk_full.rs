@@ -41,7 +41,7 @@ const AFTER: u32 = 3_000;
 /// Ring of each logging thread: small, so that it fills up during the failure.
 const RING: usize = 64 << 10;
 
-/// Records between two flushes outside the failure; a ring holds more than 2,000.
+/// Records between two flushes outside the failure. A ring has room for more than 2,000.
 const FLUSH_EVERY: u32 = 500;
 
 fn main() -> ExitCode {
@@ -84,8 +84,8 @@ fn config(dir: &Path) -> Config {
         .min_level(Level::Info)
 }
 
-/// Writes fail past a file size limit just above the file's length, then the limit goes
-/// back up.
+/// Lowers the file size limit to just above the file's length so that writes fail, then
+/// raises it again.
 fn recover(dir: &Path) {
     let mut report = Report::default();
     let guard = ulog::init(config(dir)).expect("logger starts");
@@ -111,7 +111,7 @@ fn recover(dir: &Path) {
     report.print();
 }
 
-/// Writes fail past a file size limit until the logger stops.
+/// Lowers the file size limit so that writes fail, and stops the logger before raising it.
 fn give_up(dir: &Path) {
     let mut report = Report::default();
     let guard = ulog::init(config(dir)).expect("logger starts");
@@ -131,7 +131,7 @@ fn give_up(dir: &Path) {
     report.print();
 }
 
-/// The file system runs out of space, then a file is deleted to make room.
+/// Fills the file system so that writes fail, then deletes a file to make room.
 fn tmpfs(dir: &Path, out: &Path) {
     let logs = dir.join("logs");
     // 64 KiB files, so the records after the failure span several files.
@@ -161,7 +161,8 @@ fn tmpfs(dir: &Path, out: &Path) {
     }
 }
 
-/// A file size limit too low for the default file size is rejected at `init`.
+/// Starts a logger under a file size limit too low for the default file size, which `init`
+/// rejects.
 fn init_limit(dir: &Path) {
     set_file_size_limit(Some(1 << 20));
     match ulog::init(Config::new().dir(dir)) {
