@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use ulog_schema::block::{self, Block, BlockError, BlockReader};
+use ulog_schema::block::{self, BlockError};
 use ulog_schema::entry::{
     kind, read_fixed, ClockEntry, DropsEntry, EndEntry, Entry, EntryError, SiteDef, ThreadDef,
 };
@@ -17,6 +17,7 @@ use ulog_schema::run::RunReader;
 use ulog_schema::ArgKind;
 
 use crate::events::{Damage, Site, Slot, Thread, DROP_MARKER};
+use crate::expand::{self, BlockEntries};
 use crate::message::Template;
 use crate::order::Timeline;
 
@@ -49,6 +50,10 @@ pub(crate) struct Segment<'a> {
 struct State<'t, 'a> {
     tables: &'t mut Tables,
     segment: &'t Segment<'a>,
+    /// Entries of the file's compressed blocks, decompressed.
+    decompressed: &'a [u8],
+    /// Offset of the block being read, if it is compressed.
+    compressed_block: Option<usize>,
     /// File-local site ids to site indexes, with the body that defined each, so a block that
     /// repeats a definition costs no new site.
     sites: HashMap<u32, (u32, &'a [u8])>,
@@ -68,11 +73,16 @@ struct State<'t, 'a> {
 /// Problems listed per file; a hostile file could otherwise produce one line per record.
 const MAX_REPORTS_PER_FILE: usize = 100;
 
-/// Decodes one file's blocks into `tables`.
-pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
+/// Decodes one file's blocks into `tables`. Returns the decompressed entries of the file's
+/// compressed blocks. The caller appends them to the file's bytes, because the records of
+/// those blocks point at their arguments there.
+pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
+    let (blocks, decompressed) = expand::read_blocks(segment.bytes, segment.header_len);
     let mut state = State {
         tables,
         segment,
+        decompressed: &decompressed,
+        compressed_block: None,
         sites: HashMap::new(),
         threads: HashMap::new(),
         clock: segment.header.clock,
@@ -84,8 +94,7 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
         unreported: 0,
     };
 
-    let blocks = &segment.bytes[segment.header_len..];
-    for block in BlockReader::new(blocks, segment.header_len) {
+    for block in blocks {
         match block {
             Ok(block) => state.block(block),
             Err(error) => state.report(error.offset(), block_problem(&error)),
@@ -93,6 +102,7 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
     }
 
     state.finish();
+    decompressed
 }
 
 /// Describes a block error without its offset, which the damage line already gives.
@@ -111,11 +121,31 @@ fn block_problem(error: &BlockError) -> String {
         BlockError::Checksum { stored, found, .. } => format!(
             "damaged block: checksum {found:#010x} does not match the stored {stored:#010x}, skipped"
         ),
+        BlockError::RawTooLarge { len, .. } => format!(
+            "damaged block: uncompressed length {len} exceeds the maximum {}, skipped",
+            block::MAX_RAW_LEN
+        ),
+        BlockError::Decompress { stated, detail, .. } => format!(
+            "damaged compressed block: its header states {stated} bytes of entries, and {detail}, \
+             skipped"
+        ),
     }
 }
 
 impl<'a> State<'_, 'a> {
+    /// Reports a problem at `offset` in the file, or, inside a compressed block, at `offset`
+    /// in its decompressed entries.
     fn report(&mut self, offset: usize, message: impl Into<String>) {
+        let (offset, message) = match self.compressed_block {
+            Some(block) => (
+                block,
+                format!(
+                    "{} (in the compressed block at this offset, at byte {offset} of its entries)",
+                    message.into()
+                ),
+            ),
+            None => (offset, message.into()),
+        };
         self.damaged = true;
         let name = self.segment.name;
         let listed = self
@@ -132,13 +162,19 @@ impl<'a> State<'_, 'a> {
         self.tables.damage.push(Damage {
             path: self.segment.name.to_owned(),
             offset: offset as u64,
-            message: message.into(),
+            message,
         });
     }
 
-    fn block(&mut self, block: Block<'a>) {
-        let payload_offset = block.offset + block::HEADER_LEN;
-        for entry in ulog_schema::entry::EntryReader::new(block.payload) {
+    fn block(&mut self, block: BlockEntries) {
+        let (payload, payload_offset) = if block.decompressed {
+            self.compressed_block = Some(block.offset);
+            (&self.decompressed[block.range], 0)
+        } else {
+            let payload = &self.segment.bytes[block.range];
+            (payload, block.offset + block::HEADER_LEN)
+        };
+        for entry in ulog_schema::entry::EntryReader::new(payload) {
             match entry {
                 Ok(entry) => self.entry(payload_offset, entry),
                 Err(error) => {
@@ -163,6 +199,7 @@ impl<'a> State<'_, 'a> {
                 }
             }
         }
+        self.compressed_block = None;
     }
 
     fn entry(&mut self, payload_offset: usize, entry: Entry<'a>) {
@@ -178,7 +215,7 @@ impl<'a> State<'_, 'a> {
             kind::CLOCK => self.clock(entry.body),
             kind::DROPS => self.drops(entry.body),
             kind::END => read_fixed::<EndEntry>("end", entry.body)
-                .map(|end| self.end = Some((at, end)))
+                .map(|end| self.end = Some((self.compressed_block.unwrap_or(at), end)))
                 .map_err(|error| error.to_string()),
             _ => Ok(()),
         };
@@ -270,7 +307,7 @@ impl<'a> State<'_, 'a> {
         self.records += 1;
         self.tables.timeline.push(Slot {
             ts_ns,
-            data: offset_in(self.segment.bytes, args) as u64,
+            data: self.data_offset(args) as u64,
             site,
             thread,
             len: args.len() as u32,
@@ -294,6 +331,8 @@ impl<'a> State<'_, 'a> {
             Err(problem) => return self.report(at, problem),
         };
         let mut latest = None;
+        let mut damage = None;
+        let (origin, origin_offset) = self.data_origin();
         let sites = &self.sites;
         let tables = &mut *self.tables;
         loop {
@@ -305,14 +344,7 @@ impl<'a> State<'_, 'a> {
                 None => break,
                 Some(Ok(record)) => record,
                 Some(Err(error)) => {
-                    let lost = "rest of run skipped";
-                    let message = format!("damaged run record: {}; {lost}", error.detail);
-                    tables.damage.push(Damage {
-                        path: self.segment.name.to_owned(),
-                        offset: (at + error.offset) as u64,
-                        message,
-                    });
-                    self.damaged = true;
+                    damage = Some(error);
                     break;
                 }
             };
@@ -321,7 +353,7 @@ impl<'a> State<'_, 'a> {
             self.records += 1;
             tables.timeline.push(Slot {
                 ts_ns,
-                data: offset_in(self.segment.bytes, record.args) as u64,
+                data: (origin_offset + offset_in(origin, record.args)) as u64,
                 site: sites[&record.site].0,
                 thread,
                 len: record.args.len() as u32,
@@ -331,6 +363,26 @@ impl<'a> State<'_, 'a> {
         if let Some(ts_ns) = latest {
             self.latest.insert(thread, ts_ns);
         }
+        if let Some(error) = damage {
+            let message = format!("damaged run record: {}; rest of run skipped", error.detail);
+            self.report(at + error.offset, message);
+        }
+    }
+
+    /// Returns the bytes that the current block's entries lie in, and the offset of those
+    /// bytes in the file's bytes with its decompressed entries appended.
+    fn data_origin(&self) -> (&'a [u8], usize) {
+        match self.compressed_block {
+            Some(_) => (self.decompressed, self.segment.bytes.len()),
+            None => (self.segment.bytes, 0),
+        }
+    }
+
+    /// Position of a record's argument bytes in the file's bytes with its decompressed
+    /// entries appended.
+    fn data_offset(&self, args: &[u8]) -> usize {
+        let (origin, origin_offset) = self.data_origin();
+        origin_offset + offset_in(origin, args)
     }
 
     fn clock(&mut self, body: &[u8]) -> Result<(), String> {

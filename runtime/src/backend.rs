@@ -1,30 +1,33 @@
 //! The backend thread: drains every thread's ring into the segment writer.
 //!
 //! Each pass picks up newly registered rings, then drains everything each ring holds,
-//! turning its records into file entries and skipping padding. A thread's drop count reaches the file as a drop marker
-//! right after that thread's records. A ring whose thread has exited is drained one last time
+//! turning its records into file entries and skipping padding. A thread's drop count reaches
+//! the file as a drop marker in front of the first records published after the drops, or
+//! after the thread's last records when none followed. A ring whose thread has exited is drained one last time
 //! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
-//! poll interval, unless a flush or stop request wakes it earlier. With busy polling it spins
-//! instead, and writes what it has once per poll interval.
+//! poll interval, unless a flush or stop request rings its doorbell earlier. With busy polling
+//! it spins instead, and writes what it has once per poll interval. Requests from the crash
+//! paths arrive through `crash::LINK`, which needs no lock.
 //!
 //! When a write fails, for example on a full disk, the backend stops draining: records stay
-//! in the rings, and producers whose ring fills up drop and count their records as usual. It
-//! retries the write once per poll interval, and on every flush request, before each pass,
-//! so a disk that has room again takes the waiting records at once. Drop counts reach the
-//! file as drop markers once writing works again. When the logger stops, the backend tries
-//! once more and then gives up: what it cannot write is counted as lost.
+//! in the rings, and producers whose ring fills up drop and count their records, or wait
+//! under `Overflow::Block`. It retries the write once per poll interval, and on every flush
+//! request, before each pass, so a disk that has room again takes the waiting records at
+//! once. Drop counts reach the file as drop markers once writing works again. When the
+//! logger stops, the backend tries once more and then gives up: what it cannot write is
+//! counted as lost.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use ulog_schema::record;
-
 use crate::clock::Calibration;
+use crate::crash::LINK;
 use crate::producer::{RingHandle, ThreadShared, RECORD_PREFIX_LEN, REGISTRY};
-use crate::ring;
+use crate::ring::{self, DrainSink};
+use crate::signal;
 use crate::site::Site;
 use crate::stats::STATS;
 use crate::writer::SegmentWriter;
@@ -51,7 +54,24 @@ pub(crate) struct Control {
 /// The backend's ring for one thread, with what it has already reported.
 struct Ring {
     handle: RingHandle,
+    /// The ring's drop count already added to the stats.
+    drops_counted: u64,
+    /// The ring's drop count already written as drop markers.
     drops_reported: u64,
+}
+
+impl Ring {
+    /// Adds the drops since the last call to the process's and the thread's stats.
+    fn count_drops(&mut self, total: u64) {
+        let Some(new_drops) = total.checked_sub(self.drops_counted).filter(|&new| new > 0) else {
+            return;
+        };
+        self.drops_counted = total;
+        STATS
+            .records_dropped
+            .fetch_add(new_drops, Ordering::Relaxed);
+        self.handle.thread.counters.add_logged(0, new_drops);
+    }
 }
 
 pub(crate) struct Backend {
@@ -91,6 +111,8 @@ impl Backend {
         thread::Builder::new()
             .name("ulog-backend".into())
             .spawn(move || {
+                LINK.enter_backend_thread();
+                signal::block_termination_signals();
                 if let Some(core) = core {
                     core_affinity::set_for_current(core_affinity::CoreId { id: core });
                 }
@@ -106,9 +128,12 @@ impl Backend {
 
     fn run(mut self) {
         loop {
-            let stopping = self.control.stop.load(Ordering::Acquire);
+            let doorbell = LINK.doorbell.value();
+            let stopping = self.control.stop.load(Ordering::Acquire) || LINK.stop_requested();
             let flush_target = self.lock_flush().requested;
-            let flush_due = flush_target > self.lock_flush().completed;
+            let urgent_target = LINK.requested();
+            let flush_due =
+                flush_target > self.lock_flush().completed || LINK.is_due(urgent_target);
 
             // A sleeping backend wakes once per poll interval, so only a spinning one needs
             // the clock to keep its retries at that rate.
@@ -134,6 +159,7 @@ impl Backend {
                 self.seal();
             }
             if flush_due {
+                LINK.complete(urgent_target);
                 let mut flush = self.lock_flush();
                 flush.completed = flush.completed.max(flush_target);
                 drop(flush);
@@ -147,7 +173,7 @@ impl Backend {
                 if self.busy_poll {
                     std::hint::spin_loop();
                 } else {
-                    thread::park_timeout(self.poll_interval);
+                    LINK.doorbell.sleep(doorbell, self.poll_interval);
                 }
             }
         }
@@ -168,10 +194,10 @@ impl Backend {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Drains every ring once, and stops early while a write is pending. Returns the bytes
-    /// moved.
+    /// Drains every ring once, and stops early while a write is pending; the rings' drops are
+    /// then only counted. Returns the bytes moved.
     fn pass(&mut self) -> usize {
-        self.adopt_new_rings();
+        self.adopt_new_rings(false);
         let mut moved = 0;
         let mut index = 0;
         while index < self.rings.len() && !self.writer.write_pending() {
@@ -181,23 +207,40 @@ impl Backend {
             moved += self.drain(index);
             // A drain that stopped at a failed write may have left records behind.
             if abandoned && !self.writer.write_pending() {
-                self.rings.swap_remove(index);
+                let ring = self.rings.swap_remove(index);
+                ring.handle.thread.counters.mark_exited();
                 STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
             } else {
                 index += 1;
             }
         }
+        if self.writer.write_pending() {
+            // Drop markers wait until writing works again, but the stats show drops at once.
+            for ring in &mut self.rings {
+                let total = ring.handle.ring.dropped();
+                ring.count_drops(total);
+            }
+        }
         moved
     }
 
-    fn adopt_new_rings(&mut self) {
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// Takes the rings registered since the last call. Unless `wait`, it skips the round
+    /// when the registry is locked, so that a signal handler waiting for the backend cannot
+    /// deadlock with the thread it interrupted inside a registration.
+    fn adopt_new_rings(&mut self, wait: bool) {
+        let mut registry = match REGISTRY.try_lock() {
+            Ok(registry) => registry,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) if !wait => return,
+            Err(TryLockError::WouldBlock) => REGISTRY
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        };
         for handle in registry.pending.drain(..) {
             STATS.active_threads.fetch_add(1, Ordering::Relaxed);
             self.rings.push(Ring {
                 handle,
+                drops_counted: 0,
                 drops_reported: 0,
             });
         }
@@ -208,26 +251,18 @@ impl Backend {
     /// moved.
     fn drain(&mut self, index: usize) -> usize {
         let ring = &mut self.rings[index];
-        let RingHandle {
-            ring: shared,
-            thread,
-        } = &ring.handle;
-        let writer = &mut self.writer;
+        let shared = Arc::clone(&ring.handle.ring);
+        let mut sink = RingSink {
+            writer: &mut self.writer,
+            ring,
+            records: 0,
+        };
         // SAFETY: the backend thread is every ring's only consumer.
-        let moved = unsafe { shared.drain(|bytes| write_record(writer, thread, bytes)) };
-        if self.writer.write_pending() {
-            return moved;
-        }
-
-        let dropped = shared.dropped();
-        if dropped > ring.drops_reported {
-            let new_drops = dropped - ring.drops_reported;
-            ring.drops_reported = dropped;
-            STATS
-                .records_dropped
-                .fetch_add(new_drops, Ordering::Relaxed);
-            self.writer.drops(thread, new_drops).ok();
-        }
+        let moved = unsafe { shared.drain(&mut sink) };
+        // Drops after the last record drained have no record to precede.
+        sink.drops(shared.dropped());
+        let records = sink.records;
+        sink.ring.handle.thread.counters.add_logged(records, 0);
         moved
     }
 
@@ -235,10 +270,16 @@ impl Backend {
     /// fails after one more try loses its block, counted, so that stopping does not wait for
     /// the disk to have room again.
     fn shut_down(mut self) {
+        // Rings registered before the stop may still wait in the registry.
+        self.adopt_new_rings(true);
+        // One last try at a failed write. After it, a failed write loses its block and
+        // counts its records, so that stopping does not wait for the disk to have room.
         if self.writer.write_pending() {
             self.writer.seal().ok();
         }
         self.writer.discard_failed_blocks();
+        // TODO: a call that passed the level check before the stop can publish after this
+        // last pass; its record is neither written nor counted.
         while self.pass() > 0 {}
         let control = Arc::clone(&self.control);
         self.writer.close().ok();
@@ -246,8 +287,46 @@ impl Backend {
     }
 }
 
-/// Records that the backend thread has exited and wakes every `flush()` caller.
+/// Destination of one ring's records and drop counts during a drain.
+struct RingSink<'a> {
+    writer: &'a mut SegmentWriter,
+    ring: &'a mut Ring,
+    /// Records written to the writer in this drain.
+    records: u64,
+}
+
+impl DrainSink for RingSink<'_> {
+    fn drops(&mut self, total: u64) {
+        self.ring.count_drops(total);
+        // While a write is pending the writer takes no entries; the marker waits.
+        if total <= self.ring.drops_reported || self.writer.write_pending() {
+            return;
+        }
+        let new_drops = total - self.ring.drops_reported;
+        self.ring.drops_reported = total;
+        self.writer.drops(&self.ring.handle.thread, new_drops).ok();
+    }
+
+    fn record(&mut self, bytes: &[u8]) -> usize {
+        if self.writer.write_pending() {
+            // Leaves the record in the ring and ends the drain.
+            return 0;
+        }
+        match write_record(self.writer, &self.ring.handle.thread, bytes) {
+            Some(used) => {
+                self.records += 1;
+                used
+            }
+            // Skips the rest of the readable region.
+            None => bytes.len(),
+        }
+    }
+}
+
+/// Records that the backend thread has exited and wakes every `flush()` caller and every
+/// crash path waiting for it.
 fn mark_finished(control: &Control) {
+    LINK.finished();
     let mut flush = control
         .flush
         .lock()
@@ -259,16 +338,16 @@ fn mark_finished(control: &Control) {
 }
 
 /// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
-/// and writes it. Returns the record's length in the ring, padding included. While a write
-/// is pending, returns 0, which leaves the record in the ring and ends the drain. When the
-/// bytes are not a whole record, returns their length, which skips them.
-fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) -> usize {
-    if writer.write_pending() {
-        return 0;
-    }
+/// and writes it. Returns the bytes the record takes in the ring, padding included, or
+/// `None` when the bytes are not a whole record.
+fn write_record(
+    writer: &mut SegmentWriter,
+    thread: &Arc<ThreadShared>,
+    bytes: &[u8],
+) -> Option<usize> {
     let Some(prefix) = bytes.get(..RECORD_PREFIX_LEN) else {
         debug_assert!(false, "ring holds a partial record");
-        return bytes.len();
+        return None;
     };
     let (address, ticks) = prefix.split_at(8);
     let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
@@ -278,11 +357,11 @@ fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8])
     // skips each record by its padded length and padding by its marker.
     let site: &'static Site = unsafe { &*(address as *const Site) };
 
-    let args = &bytes[RECORD_PREFIX_LEN..];
-    let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
+    // The writer packs the arguments and finds where they end in one pass.
+    let Some(args_len) = writer.record(site, thread, ticks, &bytes[RECORD_PREFIX_LEN..]) else {
         debug_assert!(false, "ring holds a partial record");
-        return bytes.len();
+        return None;
     };
-    writer.record(site, thread, ticks, &args[..args_len]).ok();
-    ring::record_len(RECORD_PREFIX_LEN + args_len)
+    writer.seal_if_full().ok();
+    Some(ring::record_len(RECORD_PREFIX_LEN + args_len))
 }

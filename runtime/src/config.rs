@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ulog_schema::Level;
 
+use crate::overflow::Overflow;
 use crate::InitError;
 
 /// Smallest ring a thread may get, in bytes.
@@ -67,6 +68,20 @@ pub enum Fsync {
     Interval(Duration),
 }
 
+/// Compression that the backend applies to the blocks it writes.
+///
+/// Compression runs on the backend thread when it writes a block, never in a `ulog!` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Blocks are written as they are.
+    #[default]
+    None,
+    /// Each block is compressed with LZ4 on its own, and written plain when that does not
+    /// make it smaller. Files need a decoder of format 1.2 or later.
+    Lz4,
+}
+
 /// Settings for [`crate::init`]. Every setting has a default; change the ones you need:
 ///
 /// ```no_run
@@ -94,6 +109,13 @@ pub struct Config {
     pub(crate) max_total_bytes: Option<u64>,
     pub(crate) file_mode: u32,
     pub(crate) fsync: Fsync,
+
+    // Overflow policy and crash safety.
+    pub(crate) overflow: Overflow,
+    pub(crate) panic_hook: bool,
+    pub(crate) signal_handler: bool,
+
+    pub(crate) compression: Compression,
 }
 
 impl Default for Config {
@@ -113,14 +135,20 @@ impl Default for Config {
             max_total_bytes: None,
             file_mode: DEFAULT_FILE_MODE,
             fsync: Fsync::Never,
+
+            overflow: Overflow::Drop,
+            panic_hook: true,
+            signal_handler: false,
+
+            compression: Compression::None,
         }
     }
 }
 
 impl Config {
     /// Creates the default settings: directory `./logs`, the program name as file prefix,
-    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files, and level
-    /// `Info` and above.
+    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files without
+    /// compression, and level `Info` and above.
     pub fn new() -> Self {
         Config::default()
     }
@@ -226,6 +254,42 @@ impl Config {
     /// survives. Default [`Fsync::Never`].
     pub fn fsync(mut self, policy: Fsync) -> Self {
         self.fsync = policy;
+        self
+    }
+
+    /// Sets what a log call does when its thread's ring is full: [`Overflow::Drop`] (the
+    /// default) drops and counts the record, [`Overflow::Block`] waits for room. A thread
+    /// can override it with [`crate::set_thread_overflow`].
+    pub fn overflow(mut self, policy: Overflow) -> Self {
+        self.overflow = policy;
+        self
+    }
+
+    /// Sets whether a panic in any thread first makes the backend write every record
+    /// already in the rings, then runs the panic hook that was installed before `init`. On
+    /// by default. The hook also logs the panic message as an `Error` record.
+    pub fn panic_hook(mut self, enabled: bool) -> Self {
+        self.panic_hook = enabled;
+        self
+    }
+
+    /// Sets whether fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM and
+    /// SIGINT) make the backend write what the rings hold before the signal's previous
+    /// action runs. Off by default, because signal dispositions belong to the whole process;
+    /// the README lists what the handler can and cannot promise.
+    pub fn signal_handler(mut self, enabled: bool) -> Self {
+        self.signal_handler = enabled;
+        self
+    }
+
+    /// Sets how the backend compresses blocks; the default is [`Compression::None`].
+    ///
+    /// With [`Compression::Lz4`] the backend compresses each block before it writes it,
+    /// which costs it CPU time per block and, on a backend that cannot keep up, may make
+    /// rings fill and drop records sooner. Blocks decode alone either way, so damage still
+    /// costs only the damaged block.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 

@@ -20,19 +20,24 @@
 //!
 //! A file ends with a block holding only the END entry. The next file is created when the
 //! next block is written, so a logger that stops right after a rotation leaves no empty file.
+//!
+//! With compression on, sealing a block compresses its payload with LZ4 on the backend
+//! thread; a block that does not shrink is written plain.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
+use ulog_schema::block::{self, Lz4Compressor};
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::run::RunBuilder;
-use ulog_schema::{block, ClockSource, VERSION_MAJOR, VERSION_MINOR};
+use ulog_schema::{ClockSource, VERSION_MAJOR, VERSION_MINOR};
 
-use crate::config::{Config, Fsync};
+use crate::config::{Compression, Config, Fsync};
 use crate::producer::ThreadShared;
 use crate::retention::{self, Retention};
 use crate::segment_file::{self, SegmentFile};
@@ -124,6 +129,18 @@ pub(crate) struct SegmentWriter {
     clock: ClockSync,
     /// Calibration in force where the next file's first block starts, for its header.
     header_clock: ClockSync,
+    /// Compresses sealed blocks; `None` writes them plain.
+    compressor: Option<Box<Lz4Compressor>>,
+    /// Records and bytes each thread added to the open block, credited to the thread's
+    /// counters when the block is written or lost. One share per stretch of one thread.
+    block_shares: Vec<BlockShare>,
+}
+
+/// One thread's records and bytes in the open block.
+struct BlockShare {
+    thread: Arc<ThreadShared>,
+    records: u64,
+    bytes: u64,
 }
 
 impl SegmentWriter {
@@ -170,6 +187,8 @@ impl SegmentWriter {
             threads_defined: HashMap::new(),
             clock,
             header_clock: clock,
+            block_shares: Vec::new(),
+            compressor: None,
         };
         if let Err(error) = writer.start_file() {
             if let Some(file) = writer.file.take() {
@@ -178,6 +197,14 @@ impl SegmentWriter {
             return Err(error);
         }
         Ok(writer)
+    }
+
+    /// Sets how blocks sealed from now on are compressed.
+    pub(crate) fn set_compression(&mut self, compression: Compression) {
+        self.compressor = match compression {
+            Compression::None => None,
+            Compression::Lz4 => Some(Box::default()),
+        };
     }
 
     /// Returns whether a sealed block waits for a write to succeed. The writer takes no
@@ -314,21 +341,20 @@ impl SegmentWriter {
         id
     }
 
-    /// Appends a record, after the definitions it needs.
-    ///
-    /// # Errors
-    ///
-    /// Fails when the block fills up and writing it fails; the record is then in the block
-    /// that waits for a retry.
+    /// Appends a record, after the definitions it needs. `args` starts with the record's
+    /// arguments in the ring encoding and may run on past them. Returns the bytes of `args`
+    /// the record took, or `None` when `args` ends inside an argument. The caller then calls
+    /// [`SegmentWriter::seal_if_full`]. Must not be called while a write is pending.
     pub(crate) fn record(
         &mut self,
         site: &'static Site,
-        thread: &ThreadShared,
+        thread: &Arc<ThreadShared>,
         ticks: u64,
         args: &[u8],
-    ) -> io::Result<()> {
+    ) -> Option<usize> {
         debug_assert!(!self.write_pending(), "a record while a write is pending");
         self.open_block();
+        let start = self.open_len();
         if self.run.thread() != Some(thread.id) {
             self.close_run();
             self.define_thread(thread);
@@ -338,21 +364,58 @@ impl SegmentWriter {
             self.run.start(thread.id, ticks);
         }
         let kinds = site.args.iter().map(|arg| arg.kind);
-        let packed = self.run.push(site_id, ticks, kinds, args);
-        debug_assert_eq!(packed, Some(args.len()), "record arguments are cut short");
-        if packed.is_some() {
+        let used = self.run.push(site_id, ticks, kinds, args);
+        if used.is_some() {
             self.records_in_block += 1;
+            self.add_share(thread, 1, start);
         }
-        self.seal_if_full()
+        used
+    }
+
+    /// Bytes of the open block, with the open run as if it were finished.
+    fn open_len(&self) -> usize {
+        self.block.len() + self.run.entry_len()
+    }
+
+    /// Credits `thread` with `records` and the bytes the open block grew by since it held
+    /// `start` bytes.
+    fn add_share(&mut self, thread: &Arc<ThreadShared>, records: u64, start: usize) {
+        let bytes = self.open_len().saturating_sub(start) as u64;
+        match self.block_shares.last_mut() {
+            Some(share) if Arc::ptr_eq(&share.thread, thread) => {
+                share.records += records;
+                share.bytes += bytes;
+            }
+            _ => self.block_shares.push(BlockShare {
+                thread: Arc::clone(thread),
+                records,
+                bytes,
+            }),
+        }
+    }
+
+    /// Credits each thread's share of the block just sealed as written or lost.
+    fn settle_shares(&mut self, written: bool) {
+        for share in self.block_shares.drain(..) {
+            if written {
+                share
+                    .thread
+                    .counters
+                    .add_written(share.records, share.bytes);
+            } else {
+                share.thread.counters.add_lost_io(share.records);
+            }
+        }
     }
 
     /// Appends a drop marker for `count` records of `thread`.
-    pub(crate) fn drops(&mut self, thread: &ThreadShared, count: u64) -> io::Result<()> {
+    pub(crate) fn drops(&mut self, thread: &Arc<ThreadShared>, count: u64) -> io::Result<()> {
         debug_assert!(
             !self.write_pending(),
             "a drop marker while a write is pending"
         );
         self.open_block();
+        let start = self.open_len();
         self.close_run();
         self.define_thread(thread);
         let marker = DropsEntry {
@@ -361,6 +424,7 @@ impl SegmentWriter {
         };
         entry::write_fixed(&mut self.block, entry::kind::DROPS, &marker);
         self.dropped_in_block += count;
+        self.add_share(thread, 0, start);
         self.seal_if_full()
     }
 
@@ -382,7 +446,12 @@ impl SegmentWriter {
         self.seal_if_full()
     }
 
-    fn seal_if_full(&mut self) -> io::Result<()> {
+    /// Writes the open block once it has reached [`BLOCK_TARGET`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`SegmentWriter::seal`].
+    pub(crate) fn seal_if_full(&mut self) -> io::Result<()> {
         if self.block.len() + self.run.entry_len() >= BLOCK_TARGET {
             self.seal()?;
         }
@@ -402,7 +471,7 @@ impl SegmentWriter {
         if self.sealed.is_none() {
             self.close_run();
             if !self.block.is_empty() {
-                block::finish(&mut self.block, 0, self.block_sequence);
+                self.finish_block();
                 self.mark_sealed(Sealed::Data);
             }
         }
@@ -415,6 +484,16 @@ impl SegmentWriter {
             self.write_sealed()?;
         }
         Ok(())
+    }
+
+    /// Fills in the open block's header, compressing the block first if compression is on.
+    fn finish_block(&mut self) {
+        match self.compressor.as_deref_mut() {
+            Some(compressor) => {
+                compressor.finish(&mut self.block, 0, self.block_sequence);
+            }
+            None => block::finish(&mut self.block, 0, self.block_sequence),
+        }
     }
 
     /// Marks the finished block as waiting for its write. Later blocks get a new epoch, so
@@ -447,6 +526,7 @@ impl SegmentWriter {
         STATS
             .records_written
             .fetch_add(self.records_in_block, Ordering::Relaxed);
+        self.settle_shares(true);
         self.records_in_file += std::mem::take(&mut self.records_in_block);
         self.dropped_in_file += std::mem::take(&mut self.dropped_in_block);
         self.block_sequence += 1;
@@ -467,6 +547,7 @@ impl SegmentWriter {
         STATS
             .records_lost_io
             .fetch_add(self.records_in_block, Ordering::Relaxed);
+        self.settle_shares(false);
         self.records_in_block = 0;
         self.dropped_in_block = 0;
         self.block.clear();
@@ -498,7 +579,7 @@ impl SegmentWriter {
             dropped: self.dropped_in_file.into(),
         };
         entry::write_fixed(&mut self.block, entry::kind::END, &end);
-        block::finish(&mut self.block, 0, self.block_sequence);
+        self.finish_block();
         self.mark_sealed(Sealed::End);
     }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use ulog_decode::{Decoder, Event};
-use ulog_tests::{decode_dir, dropped, messages};
+use ulog_tests::{blocks_of, decode_dir, dropped, messages, segments};
 
 /// Counts the child logs, as in `src/bin/disk_full.rs`.
 const BEFORE: u64 = 100;
@@ -78,6 +78,21 @@ fn indexes(all: &[String], phase: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Checks that `found` equals `expected`, naming the first position where they differ.
+fn assert_indexes(found: &[u64], expected: &[u64], phase: &str) {
+    let first_difference = found
+        .iter()
+        .zip(expected)
+        .position(|(found, expected)| found != expected);
+    assert!(
+        first_difference.is_none() && found.len() == expected.len(),
+        "{phase}: {} records found, {} expected, first difference at position {:?}",
+        found.len(),
+        expected.len(),
+        first_difference
+    );
+}
+
 /// Checks the outcome of a failure the logger recovered from, and the segments in `dir`.
 fn check_recovery(outcome: &Outcome, dir: &Path, after: u64) {
     let logged = outcome.number("logged");
@@ -94,7 +109,8 @@ fn check_recovery(outcome: &Outcome, dir: &Path, after: u64) {
     assert_eq!(lost, 0, "nothing is lost once the write succeeds");
     assert!(dropped_count > 0, "the ring filled up during the failure");
     assert!(outcome.number("during_write_errors") >= 1);
-    assert_eq!(outcome.number("during_written"), BEFORE);
+    // Drops count while the write still fails, before any drop marker can be written.
+    assert_eq!(outcome.number("during_dropped"), dropped_count);
 
     let decoded = decode_dir(dir);
     assert!(decoded.is_clean(), "{:?}", decoded.damage());
@@ -106,13 +122,15 @@ fn check_recovery(outcome: &Outcome, dir: &Path, after: u64) {
     let all = messages(&decoded);
     assert_eq!(all.len() as u64, written);
 
-    assert_eq!(indexes(&all, "before"), (0..BEFORE).collect::<Vec<_>>());
-    assert_eq!(indexes(&all, "after"), (0..after).collect::<Vec<_>>());
-    // The backend stopped draining at the failure, so the ring kept the first records of
-    // the failure and dropped the rest.
-    let kept = DURING - dropped_count;
-    assert!(kept > 0, "records waited in the ring");
-    assert_eq!(indexes(&all, "during"), (0..kept).collect::<Vec<_>>());
+    let before: Vec<u64> = (0..BEFORE).collect();
+    assert_indexes(&indexes(&all, "before"), &before, "before");
+    let after: Vec<u64> = (0..after).collect();
+    assert_indexes(&indexes(&all, "after"), &after, "after");
+
+    // Records before the first failed write were written, the next ones waited in the
+    // ring until it was full, and the rest were dropped.
+    let kept: Vec<u64> = (0..DURING - dropped_count).collect();
+    assert_indexes(&indexes(&all, "during"), &kept, "during");
 }
 
 #[test]
@@ -120,11 +138,14 @@ fn file_size_limit_recovers_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let (_, outcome) = run_child(&[Path::new("recover"), dir.path()]);
     check_recovery(&outcome, dir.path(), AFTER);
+    // The first write of the failure phase already failed, holding its first record.
+    assert_eq!(outcome.number("during_written"), BEFORE);
 
     // During the failure the file held only whole blocks: the partial write was cut off.
     let mut decoder = Decoder::new();
-    let during = std::fs::read(dir.path().join("during-failure.bin")).unwrap();
-    decoder.add_bytes("during-failure.bin", during);
+    let during_failure = std::fs::read(dir.path().join("during-failure.bin")).unwrap();
+    let intact_len = during_failure.len();
+    decoder.add_bytes("during-failure.bin", during_failure);
     let decoded = decoder.decode();
     assert_eq!(decoded.len() as u64, BEFORE);
     let damage = decoded.damage();
@@ -132,6 +153,25 @@ fn file_size_limit_recovers_exactly() {
     assert!(
         damage[0].message.contains("without an end marker"),
         "{damage:?}"
+    );
+
+    // The retried block went where the file was cut back to. The records of the failure
+    // phase after it waited in the ring while writes failed.
+    let files = segments(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let retried = blocks_of(&bytes)
+        .into_iter()
+        .find(|block| block.offset == intact_len)
+        .expect("a block starts where the file was cut back to");
+    let mut decoder = Decoder::new();
+    let up_to_retried = bytes[..retried.offset + retried.len].to_vec();
+    decoder.add_bytes("up to the retried block", up_to_retried);
+    let in_retried = indexes(&messages(&decoder.decode()), "during").len() as u64;
+    let kept = DURING - outcome.number("end_dropped");
+    assert!(
+        kept > in_retried,
+        "{kept} records of the failure were kept, all {in_retried} in the retried block"
     );
 }
 

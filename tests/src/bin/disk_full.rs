@@ -15,7 +15,9 @@
 //! Every scenario logs phases of records whose messages are `before <i>`, `during <i>` and
 //! `after <i>`, and prints `key=value` lines: the counts it logged and `ulog::stats()`
 //! figures taken during the failure and at the end. Outside the failure it flushes every
-//! [`FLUSH_EVERY`] records, so only records logged during the failure can drop. It prints
+//! [`FLUSH_EVERY`] records, so only records logged during the failure can drop. The failure
+//! phase starts with one record and a flush at a time until a write has failed, so the
+//! records after that wait in the ring whatever the backend's timing. It prints
 //! once the file size limit is back up, because the limit applies to standard output too
 //! when that is a file.
 
@@ -96,7 +98,7 @@ fn recover(dir: &Path) {
     let intact = file_len(&file);
     // Ten bytes of room make the next write a partial one.
     set_file_size_limit(Some(intact + 10));
-    log_phase("during", DURING, None);
+    log_failure_phase();
     ulog::flush();
     report.stats("during", &ulog::stats());
     let during_failure = std::fs::read(&file).expect("segment read");
@@ -120,7 +122,7 @@ fn give_up(dir: &Path) {
 
     let intact = file_len(&only_segment(dir));
     set_file_size_limit(Some(intact + 10));
-    log_phase("during", DURING, None);
+    log_failure_phase();
     ulog::flush();
     report.stats("during", &ulog::stats());
     drop(guard);
@@ -142,7 +144,7 @@ fn tmpfs(dir: &Path, out: &Path) {
 
     let filler = dir.join("filler");
     report.line("fill_error", fill(&filler));
-    log_phase("during", DURING, None);
+    log_failure_phase();
     ulog::flush();
     report.stats("during", &ulog::stats());
 
@@ -171,12 +173,30 @@ fn init_limit(dir: &Path) {
     }
 }
 
+/// Logs the records of the failure phase: one at a time, each with a flush, until a write
+/// fails, then the rest at full speed.
+fn log_failure_phase() {
+    let errors_before = ulog::stats().write_errors;
+    let mut index = 0;
+    while index < DURING && ulog::stats().write_errors == errors_before {
+        ulog!(Info, "during <>", index);
+        ulog::flush();
+        index += 1;
+    }
+    assert!(
+        ulog::stats().write_errors > errors_before,
+        "no write failed in the failure phase"
+    );
+    for index in index..DURING {
+        ulog!(Info, "during <>", index);
+    }
+}
+
 /// Logs `count` records of `phase`, flushing after every `flush_every` of them if given.
 fn log_phase(phase: &str, count: u32, flush_every: Option<u32>) {
     for index in 0..count {
         match phase {
             "before" => ulog!(Info, "before <>", index),
-            "during" => ulog!(Info, "during <>", index),
             _ => ulog!(Info, "after <>", index),
         }
         if flush_every.is_some_and(|every| (index + 1) % every == 0) {
