@@ -111,6 +111,11 @@ fn block_problem(error: &BlockError) -> String {
         BlockError::Checksum { stored, found, .. } => format!(
             "damaged block: checksum {found:#010x} does not match the stored {stored:#010x}, skipped"
         ),
+        BlockError::TooMuchDamage { hashed, .. } => format!(
+            "too much damage: blocks with failed checksums claimed {hashed} bytes of payload, \
+             more than {} times the file, so the rest of the file is skipped",
+            block::MAX_FAILED_CHECKSUM_RATIO
+        ),
     }
 }
 
