@@ -63,10 +63,23 @@ struct State<'t, 'a> {
     damaged: bool,
     /// Problems found in this file beyond [`MAX_REPORTS_PER_FILE`], counted but not listed.
     unreported: u64,
+    /// Intact blocks by sequence number, with the offset and checksum of the first one.
+    blocks: HashMap<u32, (usize, u32)>,
+    /// Sequence number of the latest intact block.
+    previous_block: Option<u32>,
+    /// One more than the highest sequence number seen: the next block's number when none is
+    /// missing.
+    next_block: u64,
+    /// Whether damage was found between blocks since the latest intact block, which explains
+    /// a gap in the sequence numbers.
+    damage_since_block: bool,
 }
 
 /// Problems listed per file; a hostile file could otherwise produce one line per record.
 const MAX_REPORTS_PER_FILE: usize = 100;
+
+/// Offset of the checksum in a block header.
+const CHECKSUM_OFFSET: usize = 12;
 
 /// Decodes one file's blocks into `tables`.
 pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
@@ -82,13 +95,24 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
         dropped: 0,
         damaged: false,
         unreported: 0,
+        blocks: HashMap::new(),
+        previous_block: None,
+        next_block: 0,
+        damage_since_block: false,
     };
 
     let blocks = &segment.bytes[segment.header_len..];
     for block in BlockReader::new(blocks, segment.header_len) {
         match block {
-            Ok(block) => state.block(block),
-            Err(error) => state.report(error.offset(), block_problem(&error)),
+            Ok(block) => {
+                if state.check_sequence(&block) {
+                    state.block(block);
+                }
+            }
+            Err(error) => {
+                state.damage_since_block = true;
+                state.report(error.offset(), block_problem(&error));
+            }
         }
     }
 
@@ -139,6 +163,58 @@ impl<'a> State<'_, 'a> {
             offset: offset as u64,
             message: message.into(),
         });
+    }
+
+    /// Checks a block's sequence number against the blocks before it, and reports a repeated
+    /// block, a gap that no damage explains, or blocks out of order. Returns whether to decode
+    /// the block: an exact copy of an earlier block is skipped, since its records would
+    /// appear twice.
+    fn check_sequence(&mut self, block: &Block<'a>) -> bool {
+        let sequence = block.sequence;
+        let checksum_at = block.offset + CHECKSUM_OFFSET;
+        let checksum_bytes = &self.segment.bytes[checksum_at..checksum_at + 4];
+        let checksum = u32::from_le_bytes(checksum_bytes.try_into().expect("4 bytes"));
+        let damage_since_block = std::mem::take(&mut self.damage_since_block);
+
+        if let Some(&(first, first_checksum)) = self.blocks.get(&sequence) {
+            if first_checksum == checksum {
+                self.report(
+                    block.offset,
+                    format!("block {sequence} repeats the block at byte offset {first}, skipped"),
+                );
+                return false;
+            }
+            self.report(
+                block.offset,
+                format!(
+                    "block {sequence} has the sequence number of the block at byte offset \
+                     {first} and other contents; decoded anyway"
+                ),
+            );
+        } else if u64::from(sequence) > self.next_block && !damage_since_block {
+            let missing = if u64::from(sequence) == self.next_block + 1 {
+                format!("block {} is missing", self.next_block)
+            } else {
+                format!("blocks {} to {} are missing", self.next_block, sequence - 1)
+            };
+            self.report(block.offset, format!("{missing} before block {sequence}"));
+        } else if u64::from(sequence) < self.next_block {
+            if let Some(previous) = self.previous_block {
+                self.report(
+                    block.offset,
+                    format!(
+                        "block {sequence} comes after block {previous}: blocks are out of order"
+                    ),
+                );
+            }
+        }
+
+        self.blocks
+            .entry(sequence)
+            .or_insert((block.offset, checksum));
+        self.previous_block = Some(sequence);
+        self.next_block = self.next_block.max(u64::from(sequence) + 1);
+        true
     }
 
     fn block(&mut self, block: Block<'a>) {
@@ -299,6 +375,7 @@ impl<'a> State<'_, 'a> {
             Err(problem) => return self.report(at, problem),
         };
         let mut latest = None;
+        let mut damage = None;
         let sites = &self.sites;
         let tables = &mut *self.tables;
         loop {
@@ -310,14 +387,7 @@ impl<'a> State<'_, 'a> {
                 None => break,
                 Some(Ok(record)) => record,
                 Some(Err(error)) => {
-                    let lost = "rest of run skipped";
-                    let message = format!("damaged run record: {}; {lost}", error.detail);
-                    tables.damage.push(Damage {
-                        path: self.segment.name.to_owned(),
-                        offset: (at + error.offset) as u64,
-                        message,
-                    });
-                    self.damaged = true;
+                    damage = Some(error);
                     break;
                 }
             };
@@ -335,6 +405,12 @@ impl<'a> State<'_, 'a> {
         }
         if let Some(ts_ns) = latest {
             self.latest.insert(thread, ts_ns);
+        }
+        if let Some(error) = damage {
+            self.report(
+                at + error.offset,
+                format!("damaged run record: {}; rest of run skipped", error.detail),
+            );
         }
     }
 
