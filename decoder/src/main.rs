@@ -142,8 +142,8 @@ fn usage_error(error: &clap::Error) -> ExitCode {
 
 /// Returns an option as clap shows it without its value name: `--format` for
 /// `--format <FORMAT>`.
-fn option_name(shown: &str) -> &str {
-    shown.split(' ').next().unwrap_or(shown)
+fn option_name(arg: &str) -> &str {
+    arg.split(' ').next().unwrap_or(arg)
 }
 
 /// Tells what to do about a command-line error.

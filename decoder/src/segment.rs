@@ -4,6 +4,15 @@
 //! dictionary (sites, threads, the current clock) or add an event. Anything wrong is reported
 //! with its byte offset in the file and skipped: a damaged block costs that block, a bad
 //! entry costs that entry, and decoding goes on with the next one.
+//!
+//! A hostile file cannot make the decoder allocate more than a fixed bound per entry. A block
+//! payload is at most [`block::MAX_PAYLOAD_LEN`], and every length inside it (of an entry, a
+//! string, a run's arguments) is checked against the bytes left before it is used. Decoded
+//! entries borrow from the file instead of copying, a site has at most
+//! [`ulog_schema::entry::MAX_ARGS`] arguments, a record costs one fixed-size slot, and
+//! rendering caps widths and precisions at [`crate::MAX_RENDERED_WIDTH`]. The damage listed
+//! per file stops at [`MAX_REPORTS_PER_FILE`], and the checksum work spent on damaged blocks at
+//! [`block::MAX_FAILED_CHECKSUM_RATIO`] times the file's size.
 
 use std::collections::HashMap;
 

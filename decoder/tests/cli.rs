@@ -342,7 +342,7 @@ fn decode_unreadable(dir: &Path, path: &str) -> Output {
         .expect("setpriv, from util-linux, runs the decoder as an unprivileged user")
 }
 
-/// A temporary directory that every user can enter.
+/// Creates a temporary directory that every user can enter.
 fn open_dir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
 

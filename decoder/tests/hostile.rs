@@ -269,7 +269,7 @@ fn huge_string_length_in_run_is_reported() {
     );
 }
 
-/// A value of every argument kind, at the far end of its range.
+/// Returns a value of every argument kind, at the far end of its range.
 fn every_kind() -> Vec<ArgValue<'static>> {
     vec![
         ArgValue::U8(u8::MAX),

@@ -72,7 +72,7 @@ fn golden_segments() -> Result<Vec<(String, Vec<u8>)>, String> {
     Ok(segments)
 }
 
-/// A segment of two blocks with every entry kind the decoder reads, an unknown kind, and a
+/// Builds a segment of two blocks with every entry kind the decoder reads, an unknown kind, and a
 /// clock re-sync.
 fn every_entry_kind() -> Vec<u8> {
     let mut bytes = header_bytes(0);
@@ -172,7 +172,7 @@ fn every_entry_kind() -> Vec<u8> {
     bytes
 }
 
-/// Inputs of the `message_render` target: argument kinds, a format string and packed values.
+/// Returns inputs of the `message_render` target: argument kinds, a format string and packed values.
 fn message_seeds() -> Vec<Vec<u8>> {
     let cases: [(&[u8], &str, &[u8]); 8] = [
         (&[3, 11], "fill <> @ <:.2>", &[0xac, 0x02, 0xa2, 0xe3, 0x13]),

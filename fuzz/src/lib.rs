@@ -23,16 +23,16 @@ use ulog_schema::{varint, ArgKind, ClockSource, Level, VERSION_MAJOR, VERSION_MI
 /// Wall time at tick 0 of every built segment: 2026-12-04T19:12:39Z.
 const START_NS: u64 = 1_796_411_559_000_000_000;
 
-/// Longest a decode of one fuzz input may take. Inputs are at most a few hundred KB, so a
-/// decode that takes longer is quadratic or worse.
+/// Maximum time to decode one fuzz input. `scripts/fuzz.sh` limits inputs to 64 KiB, which
+/// decode in milliseconds, so a decode that takes longer is quadratic or worse.
 pub const MAX_DECODE_TIME: Duration = Duration::from_secs(5);
 
 /// Builds the header a variant byte selects.
 ///
 /// Bits 0 and 1 pick the version: 1.1, 1.0, 1.65535 (a newer minor) or 2.0 (a newer major).
-/// Bit 2 picks the time-stamp counter as clock source, bit 3 a tick rate of 0, bit 4 anchor
-/// values at the ends of their ranges, and bit 5 adds 16 bytes of unknown header fields, as
-/// a later minor version may.
+/// Bit 2 picks the time-stamp counter as clock source, bit 3 a tick rate of 0, and bit 4
+/// anchor values at the ends of their ranges. Bit 5 adds 16 bytes of unknown header fields,
+/// as a later minor version may.
 pub fn header_bytes(variant: u8) -> Vec<u8> {
     let (version_major, version_minor) = match variant & 0b11 {
         0 => (VERSION_MAJOR, VERSION_MINOR),
@@ -223,7 +223,7 @@ pub fn segment_from_message(input: &[u8]) -> Option<Vec<u8>> {
 
 /// Largest rendered form of one argument, apart from the bytes of its own text: a padded
 /// number of [`MAX_RENDERED_WIDTH`] fill characters of up to 4 bytes each, a float with that
-/// many decimals, and the notes that say a width or precision was lowered.
+/// many decimals, and the notes that a width or precision was lowered.
 const MAX_RENDERED_ARG: usize = 4 * MAX_RENDERED_WIDTH + MAX_RENDERED_WIDTH + 1024;
 
 /// Largest growth of text when it is rendered: `Debug` escapes a byte as `\u{XXXX}`, and the
