@@ -231,8 +231,8 @@ const MAX_RENDERED_ARG: usize = 4 * MAX_RENDERED_WIDTH + MAX_RENDERED_WIDTH + 10
 const MAX_ESCAPE_GROWTH: usize = 10;
 
 /// Decodes `segment`, writes it as text and JSON, and checks that each message stays within
-/// the bound that the width cap promises, and that the decode takes less than
-/// [`MAX_DECODE_TIME`].
+/// the bound that the width cap promises, that the text output is UTF-8, that the JSON output
+/// is one valid object per event, and that all of it takes less than [`MAX_DECODE_TIME`].
 ///
 /// # Panics
 ///
@@ -243,8 +243,8 @@ pub fn check_decode(segment: &[u8]) {
     decoder.add_bytes("fuzz.ulog", segment.to_vec());
     let decoded = decoder.decode();
     check_messages(&decoded, segment.len());
-    ulog_decode::write_text(&decoded, std::io::sink()).expect("a sink accepts everything");
-    ulog_decode::write_json(&decoded, std::io::sink()).expect("a sink accepts everything");
+    check_text(&decoded);
+    check_json(&decoded);
     for damage in decoded.damage() {
         assert!(!damage.message.is_empty(), "damage without a message");
         assert!(
@@ -260,6 +260,44 @@ pub fn check_decode(segment: &[u8]) {
         "decoding {} bytes took {elapsed:?}",
         segment.len()
     );
+}
+
+/// Checks that the text output is UTF-8 with a line for each event at least, since a
+/// message may span lines.
+fn check_text(decoded: &Decoded) {
+    let mut out = Vec::new();
+    ulog_decode::write_text(decoded, &mut out).expect("a Vec accepts everything");
+    let text = String::from_utf8(out).expect("text output is UTF-8");
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "text output ends mid-line"
+    );
+    assert!(
+        text.lines().count() >= decoded.len(),
+        "text output lost lines"
+    );
+}
+
+/// Checks that the JSON output is one valid JSON object per event.
+fn check_json(decoded: &Decoded) {
+    let mut out = Vec::new();
+    ulog_decode::write_json(decoded, &mut out).expect("a Vec accepts everything");
+    let lines: Vec<&[u8]> = out.split(|&byte| byte == b'\n').collect();
+    assert_eq!(lines.last(), Some(&&b""[..]), "JSON output ends mid-line");
+    assert_eq!(
+        lines.len() - 1,
+        decoded.len(),
+        "JSON lines and events differ"
+    );
+    for line in &lines[..lines.len() - 1] {
+        let value: serde_json::Value = serde_json::from_slice(line).unwrap_or_else(|error| {
+            panic!(
+                "invalid JSON line ({error}): {}",
+                String::from_utf8_lossy(line)
+            )
+        });
+        assert!(value.get("ts_ns").is_some_and(|ts| ts.is_i64()), "{value}");
+    }
 }
 
 fn check_messages(decoded: &Decoded, file_len: usize) {
