@@ -1,7 +1,7 @@
 //! The code a `ulog!` call becomes.
 //!
 //! ```text
-//! if enabled(Level::Info) {
+//! if enabled_here(Level::Info) {
 //!     match (&(qty), &(px)) {
 //!         (__ulog_a0, __ulog_a1) => {
 //!             fn __ulog_write<A0: Arg, A1: Arg>(a0: &A0, a1: &A1) {
@@ -95,7 +95,7 @@ pub fn expand(call: &Checked) -> TokenStream {
 
     quote! {
         {
-            if #private::enabled(#level_check) {
+            if #private::enabled_here(#level_check) {
                 match (#(#borrows,)*) {
                     (#(#bindings,)*) => {
                         #[inline(always)]
@@ -177,7 +177,7 @@ mod tests {
     fn expansion_has_site_checks_and_write() {
         let code = expand_str(r#"Info, "fill <> @ <:x>", qty, order.px"#);
         for part in [
-            ":: ulog :: __private :: enabled (:: ulog :: __private :: Level :: Info)",
+            ":: ulog :: __private :: enabled_here (:: ulog :: __private :: Level :: Info)",
             "match (& (qty) , & (order . px) ,)",
             "(__ulog_a0 , __ulog_a1 ,) =>",
             "fn __ulog_write < A0 : :: ulog :: __private :: Arg + ? :: core :: marker :: Sized , \
@@ -203,7 +203,7 @@ mod tests {
     fn level_path_is_kept_for_check() {
         let code = expand_str(r#"Level::Warn, "x""#);
         assert!(
-            code.contains(":: ulog :: __private :: enabled (Level :: Warn)"),
+            code.contains(":: ulog :: __private :: enabled_here (Level :: Warn)"),
             "{code}"
         );
         assert!(

@@ -1,23 +1,25 @@
 //! The backend thread: drains every thread's ring into the segment writer.
 //!
 //! Each pass picks up newly registered rings, then drains everything each ring holds,
-//! turning its records into file entries and skipping padding. A thread's drop count reaches the file as a drop marker
-//! right after that thread's records. A ring whose thread has exited is drained one last time
+//! turning its records into file entries and skipping padding. A thread's drop count reaches
+//! the file as a drop marker in front of the first records published after the drops, or
+//! after the thread's last records when none followed. A ring whose thread has exited is drained one last time
 //! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
-//! poll interval, unless a flush or stop request wakes it earlier. With busy polling it spins
-//! instead, and writes what it has once per poll interval.
+//! poll interval, unless a flush or stop request rings its doorbell earlier. With busy polling
+//! it spins instead, and writes what it has once per poll interval. Requests from the crash
+//! paths arrive through `crash::LINK`, which needs no lock.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use ulog_schema::record;
-
 use crate::clock::Calibration;
+use crate::crash::LINK;
 use crate::producer::{RingHandle, ThreadShared, RECORD_PREFIX_LEN, REGISTRY};
-use crate::ring;
+use crate::ring::{self, DrainSink};
+use crate::signal;
 use crate::site::Site;
 use crate::stats::STATS;
 use crate::writer::SegmentWriter;
@@ -84,6 +86,8 @@ impl Backend {
         thread::Builder::new()
             .name("ulog-backend".into())
             .spawn(move || {
+                LINK.enter_backend_thread();
+                signal::block_termination_signals();
                 if let Some(core) = core {
                     core_affinity::set_for_current(core_affinity::CoreId { id: core });
                 }
@@ -99,8 +103,10 @@ impl Backend {
 
     fn run(mut self) {
         loop {
-            let stopping = self.control.stop.load(Ordering::Acquire);
+            let doorbell = LINK.doorbell.value();
+            let stopping = self.control.stop.load(Ordering::Acquire) || LINK.stop_requested();
             let flush_target = self.lock_flush().requested;
+            let urgent_target = LINK.requested();
 
             let moved = self.pass();
             let idle = moved == 0;
@@ -110,7 +116,8 @@ impl Backend {
                 self.writer.clock(sync).ok();
                 self.last_resync = Instant::now();
             }
-            let flush_due = flush_target > self.lock_flush().completed;
+            let flush_due =
+                flush_target > self.lock_flush().completed || LINK.is_due(urgent_target);
             // A spinning backend finds nothing on most passes, and sealing on each would
             // write a small block per pass.
             let seal_when_idle = idle && !self.busy_poll;
@@ -119,6 +126,7 @@ impl Backend {
                 self.last_seal = Instant::now();
             }
             if flush_due {
+                LINK.complete(urgent_target);
                 let mut flush = self.lock_flush();
                 flush.completed = flush.completed.max(flush_target);
                 drop(flush);
@@ -132,7 +140,7 @@ impl Backend {
                 if self.busy_poll {
                     std::hint::spin_loop();
                 } else {
-                    thread::park_timeout(self.poll_interval);
+                    LINK.doorbell.sleep(doorbell, self.poll_interval);
                 }
             }
         }
@@ -148,7 +156,7 @@ impl Backend {
 
     /// Drains every ring once. Returns the bytes moved.
     fn pass(&mut self) -> usize {
-        self.adopt_new_rings();
+        self.adopt_new_rings(false);
         let mut moved = 0;
         let mut index = 0;
         while index < self.rings.len() {
@@ -157,7 +165,8 @@ impl Backend {
             let abandoned = self.rings[index].handle.ring.is_closed();
             moved += self.drain(index);
             if abandoned {
-                self.rings.swap_remove(index);
+                let ring = self.rings.swap_remove(index);
+                ring.handle.thread.counters.mark_exited();
                 STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
             } else {
                 index += 1;
@@ -166,10 +175,18 @@ impl Backend {
         moved
     }
 
-    fn adopt_new_rings(&mut self) {
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// Takes the rings registered since the last call. Unless `wait`, it skips the round
+    /// when the registry is locked, so that a signal handler waiting for the backend cannot
+    /// deadlock with the thread it interrupted inside a registration.
+    fn adopt_new_rings(&mut self, wait: bool) {
+        let mut registry = match REGISTRY.try_lock() {
+            Ok(registry) => registry,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) if !wait => return,
+            Err(TryLockError::WouldBlock) => REGISTRY
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        };
         for handle in registry.pending.drain(..) {
             STATS.active_threads.fetch_add(1, Ordering::Relaxed);
             self.rings.push(Ring {
@@ -182,28 +199,27 @@ impl Backend {
     /// Moves every complete record of one ring into the writer. Returns the bytes moved.
     fn drain(&mut self, index: usize) -> usize {
         let ring = &mut self.rings[index];
-        let RingHandle {
-            ring: shared,
-            thread,
-        } = &ring.handle;
-        let writer = &mut self.writer;
+        let mut sink = RingSink {
+            writer: &mut self.writer,
+            thread: &ring.handle.thread,
+            drops_reported: &mut ring.drops_reported,
+            records: 0,
+        };
         // SAFETY: the backend thread is every ring's only consumer.
-        let moved = unsafe { shared.drain(|bytes| write_record(writer, thread, bytes)) };
-
-        let dropped = shared.dropped();
-        if dropped > ring.drops_reported {
-            let new_drops = dropped - ring.drops_reported;
-            ring.drops_reported = dropped;
-            STATS
-                .records_dropped
-                .fetch_add(new_drops, Ordering::Relaxed);
-            self.writer.drops(thread, new_drops).ok();
-        }
+        let moved = unsafe { ring.handle.ring.drain(&mut sink) };
+        // Drops after the last record drained have no record to precede.
+        sink.drops(ring.handle.ring.dropped());
+        let records = sink.records;
+        ring.handle.thread.counters.add_logged(records, 0);
         moved
     }
 
     /// Drains until every ring is empty, then closes the file cleanly.
     fn shut_down(mut self) {
+        // Rings registered before the stop may still wait in the registry.
+        self.adopt_new_rings(true);
+        // TODO: a call that passed the level check before the stop can publish after this
+        // last pass; its record is neither written nor counted.
         while self.pass() > 0 {}
         let control = Arc::clone(&self.control);
         self.writer.close().ok();
@@ -211,8 +227,43 @@ impl Backend {
     }
 }
 
-/// Records that the backend thread has exited and wakes every `flush()` caller.
+/// Destination of one ring's records and drop counts during a drain.
+struct RingSink<'a> {
+    writer: &'a mut SegmentWriter,
+    thread: &'a Arc<ThreadShared>,
+    /// The ring's drop count already written as drop markers.
+    drops_reported: &'a mut u64,
+    /// Records written to the writer in this drain.
+    records: u64,
+}
+
+impl DrainSink for RingSink<'_> {
+    fn drops(&mut self, total: u64) {
+        if total <= *self.drops_reported {
+            return;
+        }
+        let new_drops = total - *self.drops_reported;
+        *self.drops_reported = total;
+        STATS
+            .records_dropped
+            .fetch_add(new_drops, Ordering::Relaxed);
+        self.thread.counters.add_logged(0, new_drops);
+        self.writer.drops(self.thread, new_drops).ok();
+    }
+
+    fn record(&mut self, bytes: &[u8]) -> usize {
+        let used = write_record(self.writer, self.thread, bytes);
+        if used > 0 {
+            self.records += 1;
+        }
+        used
+    }
+}
+
+/// Records that the backend thread has exited and wakes every `flush()` caller and every
+/// crash path waiting for it.
 fn mark_finished(control: &Control) {
+    LINK.finished();
     let mut flush = control
         .flush
         .lock()
@@ -226,7 +277,7 @@ fn mark_finished(control: &Control) {
 /// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
 /// and writes it. Returns the record's length in the ring, padding included, or 0 when the
 /// bytes are not a whole record.
-fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8]) -> usize {
+fn write_record(writer: &mut SegmentWriter, thread: &Arc<ThreadShared>, bytes: &[u8]) -> usize {
     let Some(prefix) = bytes.get(..RECORD_PREFIX_LEN) else {
         debug_assert!(false, "ring holds a partial record");
         return 0;
@@ -239,11 +290,11 @@ fn write_record(writer: &mut SegmentWriter, thread: &ThreadShared, bytes: &[u8])
     // skips each record by its padded length and padding by its marker.
     let site: &'static Site = unsafe { &*(address as *const Site) };
 
-    let args = &bytes[RECORD_PREFIX_LEN..];
-    let Some(args_len) = record::args_len(site.args.iter().map(|arg| arg.kind), args) else {
+    // The writer packs the arguments and finds where they end in one pass.
+    let Some(args_len) = writer.record(site, thread, ticks, &bytes[RECORD_PREFIX_LEN..]) else {
         debug_assert!(false, "ring holds a partial record");
         return 0;
     };
-    writer.record(site, thread, ticks, &args[..args_len]).ok();
+    writer.seal_if_full().ok();
     ring::record_len(RECORD_PREFIX_LEN + args_len)
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ulog_schema::Level;
 
+use crate::overflow::Overflow;
 use crate::InitError;
 
 /// Smallest ring a thread may get, in bytes.
@@ -37,6 +38,11 @@ pub struct Config {
     pub(crate) busy_poll: bool,
     pub(crate) max_file_size: u64,
     pub(crate) min_level: Level,
+
+    // Overflow policy and crash safety.
+    pub(crate) overflow: Overflow,
+    pub(crate) panic_hook: bool,
+    pub(crate) signal_handler: bool,
 }
 
 impl Default for Config {
@@ -50,6 +56,10 @@ impl Default for Config {
             busy_poll: false,
             max_file_size: 256 << 20,
             min_level: Level::Info,
+
+            overflow: Overflow::Drop,
+            panic_hook: true,
+            signal_handler: false,
         }
     }
 }
@@ -118,6 +128,31 @@ impl Config {
     /// Sets the least severe level that is recorded.
     pub fn min_level(mut self, level: Level) -> Self {
         self.min_level = level;
+        self
+    }
+
+    /// Sets what a log call does when its thread's ring is full: [`Overflow::Drop`] (the
+    /// default) drops and counts the record, [`Overflow::Block`] waits for room. A thread
+    /// can override it with [`crate::set_thread_overflow`].
+    pub fn overflow(mut self, policy: Overflow) -> Self {
+        self.overflow = policy;
+        self
+    }
+
+    /// Sets whether a panic in any thread first makes the backend write every record
+    /// already in the rings, then runs the panic hook that was installed before `init`. On
+    /// by default. The hook also logs the panic message as an `Error` record.
+    pub fn panic_hook(mut self, enabled: bool) -> Self {
+        self.panic_hook = enabled;
+        self
+    }
+
+    /// Sets whether fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM and
+    /// SIGINT) make the backend write what the rings hold before the signal's previous
+    /// action runs. Off by default, because signal dispositions belong to the whole process;
+    /// the README lists what the handler can and cannot promise.
+    pub fn signal_handler(mut self, enabled: bool) -> Self {
+        self.signal_handler = enabled;
         self
     }
 

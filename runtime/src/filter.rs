@@ -25,12 +25,12 @@ pub const STATIC_MIN_LEVEL: u8 = if cfg!(feature = "max_level_off") {
 
 /// The run-time minimum level in the low 8 bits and the logger generation in the other 24.
 ///
-/// Packing both into one word lets a call check the level and whether its thread's ring
-/// belongs to the running backend with a single relaxed load. The generation changes on every
-/// `init`, so a ring registered with an earlier backend is replaced rather than written into.
+/// The generation changes on every `init`, so a thread can tell a ring registered with an
+/// earlier backend from its own. Log calls do not read this word: each checks the copy of the
+/// minimum level in its thread's ring (see `producer::set_gates`). It serves [`enabled`] and
+/// the registration of new rings.
 static STATE: AtomicU32 = AtomicU32::new(LEVEL_OFF as u32);
 
-const LEVEL_MASK: u32 = 0xff;
 const GENERATION_SHIFT: u32 = 8;
 
 /// Returns the filter word: minimum level and generation.
@@ -45,7 +45,8 @@ pub(crate) fn generation_of(state: u32) -> u32 {
     state >> GENERATION_SHIFT
 }
 
-/// Stores a new minimum level and generation.
+/// Stores a new minimum level and generation. Only `producer::set_gates` calls it, so the
+/// word and the rings' copies change together.
 pub(crate) fn set_state(min_level: u8, generation: u32) {
     STATE.store(
         (generation << GENERATION_SHIFT) | u32::from(min_level),
@@ -53,28 +54,21 @@ pub(crate) fn set_state(min_level: u8, generation: u32) {
     );
 }
 
-/// Changes the minimum level and keeps the generation.
-pub(crate) fn set_min_level(min_level: u8) {
-    let generation = generation_of(state());
-    set_state(min_level, generation);
-}
-
-/// Whether a call at `level` is recorded. The compile-time part folds away, so calls below
-/// [`STATIC_MIN_LEVEL`] cost nothing.
+/// Whether a call at `level` would be recorded by the running logger. The compile-time part
+/// folds away, so calls below [`STATIC_MIN_LEVEL`] cost nothing.
+///
+/// `ulog!` checks the same minimum through the calling thread's ring instead, which is
+/// cheaper; both change together.
 #[inline(always)]
 // The compile-time comparison is always true without a `max_level_*` feature, by design.
 #[allow(clippy::absurd_extreme_comparisons)]
 pub fn enabled(level: Level) -> bool {
     let level = level as u8;
-    // Comparing the low byte, not the masked word, lets the compiler compare the loaded byte
-    // directly: 2 instructions fewer per call (callgrind, `benches/instructions.sh`).
     level >= STATIC_MIN_LEVEL && level >= state() as u8
 }
 
 /// Sets the minimum level of the running logger; calls below it are skipped and not counted.
-/// Before `init` and after its guard is dropped, every level is off.
+/// Before `init` and after its guard is dropped, every level is off and this does nothing.
 pub fn set_level(level: Level) {
-    if state() & LEVEL_MASK != u32::from(LEVEL_OFF) {
-        set_min_level(level as u8);
-    }
+    crate::producer::set_running_level(level as u8);
 }

@@ -25,8 +25,17 @@
 //!
 //! A call that passes the level check reads the time-stamp counter, reserves room in the
 //! thread's ring and copies its arguments. It takes no lock, makes no system call and, after
-//! the thread's first call, allocates nothing. When the ring is full the record is dropped
-//! and counted, and the count reaches the file as a drop marker.
+//! the thread's first call, allocates nothing. When the ring is full, the thread's
+//! [`Overflow`] policy applies: by default the record is dropped and counted, and the count
+//! reaches the file as a drop marker; [`Overflow::Block`] waits for room instead.
+//!
+//! # Crash safety
+//!
+//! Dropping the guard, [`flush`], and the exit handler that covers a guard never dropped
+//! write everything. A panic in any thread makes the backend write what the rings hold
+//! before the earlier panic hook runs (`Config::panic_hook`, on by default). Fatal signals
+//! can do the same (`Config::signal_handler`, off by default). The README states what each
+//! path guarantees.
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -38,9 +47,15 @@ mod arg;
 mod backend;
 mod clock;
 mod config;
+mod crash;
+mod doorbell;
+mod exit;
 mod filter;
+mod overflow;
+mod panic;
 mod producer;
 mod ring;
+mod signal;
 mod site;
 mod stats;
 mod writer;
@@ -52,21 +67,23 @@ pub mod __private;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 pub use ulog_macros::ulog;
 pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
 pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
-pub use crate::filter::set_level;
+pub use crate::filter::{enabled, set_level};
+pub use crate::overflow::{set_thread_overflow, thread_overflow, Overflow};
 pub use crate::producer::prepare_thread;
-pub use crate::stats::{stats, Stats};
+pub use crate::stats::{stats, Stats, ThreadStats};
 
 use crate::backend::{Backend, Control, FlushState};
 use crate::clock::Calibration;
-use crate::producer::REGISTRY;
+use crate::crash::LINK;
 use crate::writer::{Identity, SegmentWriter};
 
 /// Reasons [`init`] fails.
@@ -98,12 +115,16 @@ pub enum InitError {
     /// The backend thread could not be started.
     #[error("cannot start the ulog backend thread: {0}")]
     Spawn(io::Error),
+    /// The fatal-signal handlers could not be installed.
+    #[error("cannot install the ulog signal handlers: {0}; start without Config::signal_handler")]
+    Signal(io::Error),
 }
 
 /// The running backend, as `flush` and the guard reach it.
 struct Running {
     control: Arc<Control>,
     thread: JoinHandle<()>,
+    generation: u32,
 }
 
 static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
@@ -113,10 +134,15 @@ static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
 /// Calls made before `init` are not recorded. The returned guard stops the backend when it
 /// is dropped, after draining every ring and closing the last file; keep it alive in `main`.
 ///
+/// The first `init` in a process registers an exit handler with `atexit`. It also installs
+/// the panic hook and the fatal-signal handlers when the configuration enables them, and
+/// later calls reuse them.
+///
 /// # Errors
 ///
 /// Fails when a logger is already running, a setting is invalid, the log directory or its
-/// first file cannot be created, or the backend thread cannot start.
+/// first file cannot be created, the signal handlers cannot be installed, or the backend
+/// thread cannot start.
 pub fn init(config: Config) -> Result<Guard, InitError> {
     let config = config.validate()?;
     let mut running = RUNNING
@@ -125,6 +151,10 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     if running.is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    signal::install(config.signal_handler).map_err(InitError::Signal)?;
+    panic::install(config.panic_hook);
+    exit::register();
+    overflow::set_default(config.overflow);
 
     let calibration = Calibration::measure();
     let identity = Identity {
@@ -161,34 +191,47 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
     );
 
     let generation = {
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut registry = producer::lock_registry();
         registry.generation = (registry.generation + 1) & 0x00ff_ffff;
         registry.accepting = true;
         registry.ring_capacity = config.ring_capacity;
         registry.pending.clear();
+        registry.threads.clear();
         registry.generation
     };
+    LINK.starting(generation);
     let thread = backend.spawn(config.backend_core).map_err(|error| {
-        REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .accepting = false;
+        LINK.finished();
+        producer::lock_registry().accepting = false;
         InitError::Spawn(error)
     })?;
-    filter::set_state(config.min_level as u8, generation);
+    {
+        let mut registry = producer::lock_registry();
+        producer::set_gates(&mut registry, config.min_level as u8, generation);
+    }
 
-    *running = Some(Running { control, thread });
+    *running = Some(Running {
+        control,
+        thread,
+        generation,
+    });
     Ok(Guard { _private: () })
 }
 
 /// Keeps the logger running; dropping it drains every ring and closes the last file.
 ///
-/// Records logged by other threads after the guard is dropped are not recorded. If `main`
-/// returns without dropping the guard (for example because it was leaked or the process
-/// exits through `std::process::exit`), call [`flush`] first, or the last records stay in
-/// memory.
+/// Records logged by other threads after the guard is dropped are not recorded. The process
+/// may exit while the guard is alive, because it was leaked, kept in a static, or
+/// `std::process::exit` skipped its drop. The exit handler that `init` registered then stops
+/// the logger in the same way, waiting at most 10 seconds for the backend. `_exit`, `abort` and
+/// fatal signals skip exit handlers.
+///
+/// A child made by `fork` has no backend thread. Records it logs are not written, and its
+/// copy of the guard, `flush` and the exit handler return at once there.
+///
+/// `let _ = ulog::init(..)` drops the guard at once, which stops the logger; the compiler
+/// does not warn about it, because `let _ =` silences `#[must_use]`. Bind it to a name such
+/// as `_guard`.
 #[must_use = "dropping the guard stops the logger at once; bind it with `let _guard = ulog::init(..)`"]
 #[derive(Debug)]
 pub struct Guard {
@@ -203,39 +246,87 @@ impl Drop for Guard {
 
 /// Turns logging off, drains every ring, writes the end marker and joins the backend.
 fn shutdown() {
-    let Some(running) = RUNNING
+    let mut slot = RUNNING
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .take()
-    else {
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(running) = slot.take() else {
         return;
     };
-    filter::set_min_level(filter::LEVEL_OFF);
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .accepting = false;
-    running.control.stop.store(true, Ordering::Release);
-    running.thread.thread().unpark();
+    if !LINK.in_starting_process() {
+        // A child made by `fork` has no backend thread; joining its copied handle would be
+        // undefined behaviour.
+        std::mem::forget(running);
+        return;
+    }
+    request_stop(&running);
     // A panic in the backend has already been reported by the panic hook; there is nothing
-    // more to do with it here.
+    // more to do with it here. `RUNNING` stays locked until the backend has exited, so a new
+    // `init` cannot overlap it.
     let _ = running.thread.join();
+    drop(slot);
+}
+
+/// Stops a logger still running at process exit, as [`shutdown`] does, but waits at most
+/// `timeout` for the lock and the backend, so that a stuck backend cannot hang the exit.
+fn stop_at_exit(timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let Some(mut slot) = lock_until(&RUNNING, deadline) else {
+        return;
+    };
+    let Some(running) = slot.take() else {
+        return;
+    };
+    if !LINK.is_running(running.generation) {
+        // The backend has exited already, or this is a child made by `fork`, which has no
+        // backend thread, so its handle must be neither joined nor detached.
+        std::mem::forget(running);
+        return;
+    }
+    request_stop(&running);
+    while LINK.is_running(running.generation) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if !LINK.is_running(running.generation) {
+        let _ = running.thread.join();
+    }
+}
+
+/// Turns logging off, closes the registry to new rings and signals the backend to stop.
+fn request_stop(running: &Running) {
+    producer::close_gates();
+    running.control.stop.store(true, Ordering::Release);
+    LINK.doorbell.ring();
+}
+
+/// Locks `mutex`, retrying until `deadline`; `None` when it stayed locked.
+fn lock_until<T>(mutex: &Mutex<T>, deadline: Instant) -> Option<MutexGuard<'_, T>> {
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => return Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) if Instant::now() >= deadline => return None,
+            Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+        }
+    }
 }
 
 /// Blocks until the backend has written every record logged before the call, by any
-/// thread, to the current file. Returns at once when no logger is running.
+/// thread, to the current file. Returns at once when no logger is running, and in a child
+/// made by `fork`, which has no backend thread.
 pub fn flush() {
-    let (control, backend) = {
+    let control = {
         let running = RUNNING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(running) = running.as_ref() else {
             return;
         };
-        (
-            Arc::clone(&running.control),
-            running.thread.thread().clone(),
-        )
+        // A backend that has exited, or that lives in the parent of a child made by `fork`,
+        // completes no flush.
+        if !LINK.is_running(running.generation) {
+            return;
+        }
+        Arc::clone(&running.control)
     };
 
     let mut state = control
@@ -244,7 +335,7 @@ pub fn flush() {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     state.requested += 1;
     let target = state.requested;
-    backend.unpark();
+    LINK.doorbell.ring();
     while state.completed < target && !state.finished {
         state = control
             .flushed

@@ -6,6 +6,5 @@ pub use ulog_schema::{ArgKind, Level};
 pub use crate::arg::{
     check_integer_spec, check_numeric_spec, Arg, IntegerSpecArg, NumericSpecArg, RecordWriter,
 };
-pub use crate::filter::enabled;
-pub use crate::producer::write_record;
+pub use crate::producer::{enabled_here, write_record};
 pub use crate::site::{ArgMeta, Site};

@@ -21,25 +21,30 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use ulog_schema::Level;
 
 use crate::arg::RecordWriter;
 use crate::clock;
-use crate::filter;
-use crate::ring::{self, Ring};
+use crate::filter::{self, LEVEL_OFF, STATIC_MIN_LEVEL};
+use crate::overflow;
+use crate::ring::{self, NoRoom, Ring};
 use crate::site::Site;
-use crate::stats::STATS;
+use crate::stats::ThreadCounters;
 
 /// Bytes in front of a record's arguments in a ring: the site address and the ticks.
 pub(crate) const RECORD_PREFIX_LEN: usize = 16;
 
-/// Identity of one producer thread, as the backend writes it to files.
+/// Identity of one producer thread, as the backend writes it to files, and the backend's
+/// counters of what became of its records.
 #[derive(Debug)]
 pub(crate) struct ThreadShared {
     /// Id written to the file; unique within one process.
     pub(crate) id: u32,
     /// Thread name at registration.
     pub(crate) name: String,
+    pub(crate) counters: ThreadCounters,
 }
 
 /// The backend's end of one thread's ring.
@@ -60,6 +65,14 @@ pub(crate) struct Registry {
     pub(crate) pending: Vec<RingHandle>,
     /// Next thread id.
     pub(crate) next_thread_id: u32,
+    /// Every thread registered with the running logger, in registration order, for
+    /// `ulog::stats()`. Exited threads beyond [`MAX_EXITED_LISTED`] are removed, oldest first.
+    pub(crate) threads: Vec<Arc<ThreadShared>>,
+    /// The minimum level that every ring's gate holds; [`LEVEL_OFF`] while no logger runs.
+    gate: u8,
+    /// Every ring of the running logger, so that [`set_gates`] reaches all of them. Entries
+    /// whose ring is gone are pruned; [`close_gates`] empties the list.
+    rings: Vec<Weak<Ring>>,
 }
 
 pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -68,7 +81,56 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     ring_capacity: 0,
     pending: Vec::new(),
     next_thread_id: 1,
+    threads: Vec::new(),
+    gate: LEVEL_OFF,
+    rings: Vec::new(),
 });
+
+/// Exited threads that `ulog::stats()` keeps listing; the totals count every thread.
+pub(crate) const MAX_EXITED_LISTED: usize = 1024;
+
+/// Locks the registry, also after a thread panicked while holding it: every update leaves
+/// it consistent.
+pub(crate) fn lock_registry() -> MutexGuard<'static, Registry> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Sets the minimum level and generation in the filter word and copies the level into the
+/// gate of every ring of the running logger, while the registry is locked, so that a ring
+/// registered meanwhile cannot miss the change.
+pub(crate) fn set_gates(registry: &mut Registry, min_level: u8, generation: u32) {
+    filter::set_state(min_level, generation);
+    registry.gate = min_level;
+    registry.rings.retain(|ring| match ring.upgrade() {
+        Some(ring) => {
+            ring.set_gate(min_level);
+            true
+        }
+        None => false,
+    });
+}
+
+/// Changes the minimum level of the running logger; does nothing when none runs.
+pub(crate) fn set_running_level(min_level: u8) {
+    let mut registry = lock_registry();
+    if registry.accepting {
+        let generation = registry.generation;
+        set_gates(&mut registry, min_level, generation);
+    }
+}
+
+/// Turns every level off and stops accepting new rings. The rings' gates stay closed for
+/// good, so after the next `init` a thread's call consults the filter and registers a new
+/// ring. A call that passed its gate before still writes its record.
+pub(crate) fn close_gates() {
+    let mut registry = lock_registry();
+    registry.accepting = false;
+    let generation = registry.generation;
+    set_gates(&mut registry, LEVEL_OFF, generation);
+    registry.rings.clear();
+}
 
 /// Target of [`CURRENT`] while the thread has no ring. Its generation matches no logger.
 static DETACHED: Ring = Ring::detached();
@@ -123,24 +185,59 @@ impl Drop for Busy {
     }
 }
 
-/// Copies one record into the calling thread's ring. `ulog!` calls this after its level check;
-/// `args_len` must be the sum of the arguments' `Arg::encoded_len`.
+/// Checks whether a call at `level` is recorded, as `ulog!` does before evaluating its
+/// arguments. The compile-time part folds away. The run-time part compares with the copy of
+/// the minimum level in the calling thread's ring, which sits on the producer's own cache
+/// line. When that gate is closed, because the level is off or because the thread has no
+/// ring of the running logger, the filter word decides. A thread whose ring belongs to an
+/// earlier logger is detached then, so that [`write_record`] registers a new ring.
+///
+/// Nothing here makes a call: a call would force the caller to save registers on every log
+/// call, the fast ones included.
+#[inline(always)]
+// The compile-time comparison is always true without a `max_level_*` feature, by design.
+#[allow(clippy::absurd_extreme_comparisons)]
+pub fn enabled_here(level: Level) -> bool {
+    let level = level as u8;
+    if level < STATIC_MIN_LEVEL {
+        return false;
+    }
+    let ring = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` points at a static or at this thread's ring, which `OWNER` keeps
+    // alive for as long as `CURRENT` points at it (invariant of `CURRENT`).
+    let ring_ref = unsafe { &*ring };
+    if ring_ref.admits(level) {
+        return true;
+    }
+
+    let state = filter::state();
+    if level < state as u8 {
+        return false;
+    }
+    // `BUSY` must stay, so that a call from inside `encode` cannot reserve in the ring.
+    if ring_ref.generation() != filter::generation_of(state) && !ptr::eq(ring, &raw const BUSY) {
+        CURRENT.with(|current| current.set(&raw const DETACHED));
+    }
+    true
+}
+
+/// Copies one record into the calling thread's ring. `ulog!` calls this after
+/// [`enabled_here`] returned `true`; `args_len` must be the sum of the arguments'
+/// `Arg::encoded_len`.
 #[inline(always)]
 pub fn write_record<F: FnOnce(&mut RecordWriter<'_>)>(
     site: &'static Site,
     args_len: usize,
     encode: F,
 ) {
-    let ticks = clock::now();
+    // Reading `CURRENT` before the clock lets the compiler reuse the load of the level
+    // check, which the clock read would otherwise separate from this one.
     let ring = CURRENT.with(Cell::get);
+    let ticks = clock::now();
     // SAFETY: `CURRENT` points at a static or at this thread's ring, which `OWNER` keeps
-    // alive for as long as `CURRENT` points at it (invariant of `CURRENT`).
-    let generation = unsafe { (*ring).generation() };
-    if generation != filter::generation_of(filter::state()) {
-        write_unattached(site, ticks, args_len, encode);
-        return;
-    }
-    // SAFETY: as above; its generation is a logger's, so it is this thread's own ring.
+    // alive for as long as `CURRENT` points at it (invariant of `CURRENT`). No reservation
+    // of this thread is pending, because a call from inside `encode` finds `BUSY`, which has
+    // no buffer, and `attach` refuses it.
     unsafe { write_attached(ring, site, ticks, args_len, encode) };
 }
 
@@ -148,8 +245,8 @@ pub fn write_record<F: FnOnce(&mut RecordWriter<'_>)>(
 ///
 /// # Safety
 ///
-/// `ring` must be the calling thread's own ring, kept alive by [`OWNER`], with no
-/// reservation pending.
+/// `ring` must be the calling thread's `CURRENT` ring, with no reservation pending. It may
+/// be a static without a buffer, whose reservations fail.
 #[inline(always)]
 unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
     ring_ptr: *const Ring,
@@ -173,8 +270,8 @@ unsafe fn write_attached<F: FnOnce(&mut RecordWriter<'_>)>(
 }
 
 /// Re-reads the consumer's position when a record does not fit below the cached limit,
-/// wraps if needed, then writes the record or counts a drop. It is out of line so that the
-/// fast path makes no call and saves no registers.
+/// wraps if needed, then writes the record or applies the thread's overflow policy. It is
+/// out of line so that the fast path makes no call and saves no registers.
 ///
 /// # Safety
 ///
@@ -194,8 +291,69 @@ unsafe fn write_after_refresh<F: FnOnce(&mut RecordWriter<'_>)>(
     // SAFETY: as in `write_attached`.
     match unsafe { ring.reserve_slow(len) } {
         // SAFETY: `reserve_slow` granted `len` bytes at `start`; forwarded from the caller.
-        Some(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
-        None => ring.count_drop(),
+        Ok(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        // SAFETY: forwarded from the caller.
+        Err(NoRoom::Full) => unsafe {
+            write_when_full(ring_ptr, len, site, ticks, args_len, encode)
+        },
+        Err(NoRoom::NoBuffer) => write_unattached(site, ticks, args_len, encode),
+    }
+}
+
+/// Applies the thread's overflow policy to a record that found its ring full, and writes
+/// the record if the policy found room for it.
+///
+/// # Safety
+///
+/// As for [`write_after_refresh`].
+#[cold]
+#[inline(never)]
+unsafe fn write_when_full<F: FnOnce(&mut RecordWriter<'_>)>(
+    ring_ptr: *const Ring,
+    len: usize,
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    // SAFETY: the caller promises the ring is alive.
+    let ring = unsafe { &*ring_ptr };
+    // SAFETY: forwarded from the caller.
+    if let Some(start) = unsafe { overflow::on_full(ring, len) } {
+        // SAFETY: `on_full` granted `len` bytes at `start`; forwarded from the caller.
+        unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) };
+    }
+}
+
+/// Registers the thread's ring if it may, then writes the record: the cold path of a
+/// thread's first call, of its first call after a new `init`, and of a call from inside
+/// another call's `encode`.
+#[cold]
+#[inline(never)]
+fn write_unattached<F: FnOnce(&mut RecordWriter<'_>)>(
+    site: &'static Site,
+    ticks: u64,
+    args_len: usize,
+    encode: F,
+) {
+    let Some(ring_ptr) = attach() else {
+        count_unregistered_drop();
+        return;
+    };
+    // SAFETY: `attach` returns this thread's own ring, which `OWNER` holds.
+    let ring = unsafe { &*ring_ptr };
+    let len = ring::record_len(RECORD_PREFIX_LEN.wrapping_add(args_len));
+    // SAFETY: this thread is the ring's producer, and none of its calls is between
+    // `reserve` and `publish`, because such a call points `CURRENT` at `BUSY`, for which
+    // `attach` returns `None`. `len` is a multiple of 8.
+    match unsafe { ring.reserve_slow(len) } {
+        // SAFETY: `reserve_slow` granted `len` bytes at `start` of this thread's ring.
+        Ok(start) => unsafe { write_at(ring_ptr, start, len, site, ticks, args_len, encode) },
+        // SAFETY: as above.
+        Err(NoRoom::Full) => unsafe {
+            write_when_full(ring_ptr, len, site, ticks, args_len, encode)
+        },
+        Err(NoRoom::NoBuffer) => count_unregistered_drop(),
     }
 }
 
@@ -234,23 +392,6 @@ unsafe fn write_at<F: FnOnce(&mut RecordWriter<'_>)>(
     // SAFETY: every byte of the reservation the backend reads has been written; `len` is
     // what `reserve` granted, so the end stays inside the buffer.
     unsafe { ring.publish(start.add(len)) };
-}
-
-/// Registers the thread's ring if it may, then writes the record: the cold path of a call.
-#[cold]
-#[inline(never)]
-fn write_unattached<F: FnOnce(&mut RecordWriter<'_>)>(
-    site: &'static Site,
-    ticks: u64,
-    args_len: usize,
-    encode: F,
-) {
-    match attach() {
-        // SAFETY: `attach` returns this thread's own ring, which `OWNER` holds, and no call
-        // of this thread is between `reserve` and `publish` (that would have found `BUSY`).
-        Some(ring) => unsafe { write_attached(ring, site, ticks, args_len, encode) },
-        None => count_unregistered_drop(),
-    }
 }
 
 /// Points [`CURRENT`] at the calling thread's ring for the running logger, registering a new
@@ -297,33 +438,29 @@ pub fn prepare_thread() -> bool {
 #[cold]
 #[inline(never)]
 fn count_unregistered_drop() {
-    STATS
-        .unregistered_drops
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    overflow::count_unregistered();
 }
 
 /// Creates a ring for the calling thread and hands it to the backend.
 #[cold]
 #[inline(never)]
 fn register(generation: u32) -> Option<Arc<Ring>> {
-    let lock = || {
-        REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    };
     let capacity = {
-        let registry = lock();
+        let registry = lock_registry();
         if !registry.accepting || registry.generation != generation {
             return None;
         }
         registry.ring_capacity
     };
     // Allocating and touching the ring takes long; other threads may register meanwhile.
-    let ring = Arc::new(Ring::new(capacity, generation));
-    let mut registry = lock();
+    let ring = Arc::new(Ring::new(capacity, generation, LEVEL_OFF));
+    let mut registry = lock_registry();
     if !registry.accepting || registry.generation != generation {
         return None;
     }
+    ring.set_gate(registry.gate);
+    registry.rings.retain(|ring| ring.strong_count() > 0);
+    registry.rings.push(Arc::downgrade(&ring));
 
     let id = registry.next_thread_id;
     registry.next_thread_id += 1;
@@ -332,9 +469,36 @@ fn register(generation: u32) -> Option<Arc<Ring>> {
         Some(name) => name.to_owned(),
         None => format!("thread-{id}"),
     };
+    let thread = Arc::new(ThreadShared {
+        id,
+        name,
+        counters: ThreadCounters::default(),
+    });
     registry.pending.push(RingHandle {
         ring: Arc::clone(&ring),
-        thread: Arc::new(ThreadShared { id, name }),
+        thread: Arc::clone(&thread),
     });
+    registry.threads.push(thread);
+    forget_oldest_exited(&mut registry.threads);
     Some(ring)
+}
+
+/// Removes the oldest exited threads from `threads` while more than [`MAX_EXITED_LISTED`]
+/// have exited.
+fn forget_oldest_exited(threads: &mut Vec<Arc<ThreadShared>>) {
+    let exited = threads
+        .iter()
+        .filter(|thread| !thread.counters.is_active())
+        .count();
+    let mut excess = exited.saturating_sub(MAX_EXITED_LISTED);
+    if excess == 0 {
+        return;
+    }
+    threads.retain(|thread| {
+        if excess > 0 && !thread.counters.is_active() {
+            excess -= 1;
+            return false;
+        }
+        true
+    });
 }

@@ -21,7 +21,7 @@
 use std::alloc::{alloc_zeroed, dealloc, handle_alloc_error, Layout};
 use std::cell::UnsafeCell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 /// Every record length is a multiple of this, so the bytes left before the end of the buffer
 /// always hold a whole [`PAD_MARKER`].
@@ -32,6 +32,15 @@ pub(crate) const PAD_MARKER: u64 = 0;
 
 /// Generation of the detached rings; logger generations have 24 bits, so it never matches.
 pub(crate) const NO_GENERATION: u32 = u32::MAX;
+
+/// Why [`Ring::reserve_slow`] granted no room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoRoom {
+    /// The consumer has not freed enough bytes yet.
+    Full,
+    /// The ring is a static without a buffer: the thread has no ring to write to.
+    NoBuffer,
+}
 
 /// Largest record the fast path reserves; larger ones take the slow path, which compares
 /// without overflow. Rings hold at most 1 GiB, so this excludes nothing that fits.
@@ -56,9 +65,25 @@ pub(crate) const fn record_len(unpadded: usize) -> usize {
     unpadded.wrapping_add(RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
 }
 
+/// Receives what [`Ring::drain`] takes out of a ring.
+pub(crate) trait DrainSink {
+    /// Receives the ring's drop count so far; called before each stretch of records.
+    fn drops(&mut self, total: u64);
+
+    /// Receives the bytes from a record's start to the end of the readable region. Returns
+    /// the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within the
+    /// slice. A return of 0, or of more than the slice, discards the rest of the region.
+    fn record(&mut self, bytes: &[u8]) -> usize;
+}
+
 /// The producer's cache line.
 #[repr(C, align(64))]
 struct ProducerSide {
+    /// Lowest level a call through this ring may have: the running logger's minimum level,
+    /// copied into the ring so that the level check reads the producer's own cache line
+    /// instead of a global. `producer::set_gates` keeps the copies current. `LEVEL_OFF` in
+    /// rings without a buffer and in retired rings, whose callers must consult the filter.
+    gate: AtomicU8,
     /// Logger generation the ring was registered with; never changes.
     generation: u32,
     /// Address of the next record, `base + write position`. The producer stores it with
@@ -110,7 +135,7 @@ impl Ring {
     /// # Panics
     ///
     /// Panics if `capacity` is below 64 bytes.
-    pub(crate) fn new(capacity: usize, generation: u32) -> Ring {
+    pub(crate) fn new(capacity: usize, generation: u32, gate: u8) -> Ring {
         let capacity = capacity & !(RECORD_ALIGN - 1);
         assert!(capacity >= 64, "ring capacity {capacity} is below 64 bytes");
         let layout = Layout::from_size_align(capacity, BUFFER_ALIGN).expect("ring layout");
@@ -126,6 +151,7 @@ impl Ring {
         }
         Ring {
             producer: ProducerSide {
+                gate: AtomicU8::new(gate),
                 generation,
                 write: AtomicPtr::new(base),
                 // Empty ring: the producer may write up to the end.
@@ -144,11 +170,12 @@ impl Ring {
         }
     }
 
-    /// Returns a ring with no buffer and a generation no logger has. The fast path never
-    /// writes to it, because its generation check fails first.
+    /// Returns a ring with no buffer and a generation no logger has. Its gate stays closed,
+    /// and its null limit fails every reservation.
     pub(crate) const fn detached() -> Ring {
         Ring {
             producer: ProducerSide {
+                gate: AtomicU8::new(crate::filter::LEVEL_OFF),
                 generation: NO_GENERATION,
                 write: AtomicPtr::new(ptr::null_mut()),
                 limit: UnsafeCell::new(ptr::null_mut()),
@@ -171,8 +198,18 @@ impl Ring {
         self.producer.generation
     }
 
-    /// Bytes the ring holds, after rounding.
-    #[cfg(test)]
+    /// Whether a call at `level` passes the ring's copy of the minimum level.
+    #[inline(always)]
+    pub(crate) fn admits(&self, level: u8) -> bool {
+        level >= self.producer.gate.load(Ordering::Relaxed)
+    }
+
+    /// Sets the ring's copy of the minimum level.
+    pub(crate) fn set_gate(&self, min_level: u8) {
+        self.producer.gate.store(min_level, Ordering::Relaxed);
+    }
+
+    /// Bytes the ring holds, after rounding; 0 for a detached ring.
     pub(crate) fn capacity(&self) -> usize {
         self.consumer.capacity
     }
@@ -191,7 +228,7 @@ impl Ring {
         match unsafe { self.reserve_fast(len) } {
             Some(start) => Some(start),
             // SAFETY: forwarded from the caller.
-            None => unsafe { self.reserve_slow(len) },
+            None => unsafe { self.reserve_slow(len) }.ok(),
         }
     }
 
@@ -220,15 +257,20 @@ impl Ring {
     /// Refreshes the consumer's position, pads and wraps if the record does not fit before
     /// the end, and recomputes `limit`.
     ///
+    /// # Errors
+    ///
+    /// [`NoRoom::Full`] when the consumer has not freed enough bytes, [`NoRoom::NoBuffer`]
+    /// for a ring without a buffer.
+    ///
     /// # Safety
     ///
     /// As for [`Ring::reserve`].
     #[cold]
     #[inline(never)]
-    pub(crate) unsafe fn reserve_slow(&self, len: usize) -> Option<*mut u8> {
+    pub(crate) unsafe fn reserve_slow(&self, len: usize) -> Result<*mut u8, NoRoom> {
         let side = &self.producer;
         if side.base.is_null() {
-            return None;
+            return Err(NoRoom::NoBuffer);
         }
         debug_assert_eq!(len % RECORD_ALIGN, 0);
         let capacity = side.capacity;
@@ -243,7 +285,7 @@ impl Ring {
             // Free: `write..capacity`, then `0..read - 1` after wrapping.
             if len > capacity - write {
                 if len >= read {
-                    return None;
+                    return Err(NoRoom::Full);
                 }
                 if write < capacity {
                     // SAFETY: `write` and `capacity` are multiples of 8 and `write` is below
@@ -260,14 +302,49 @@ impl Ring {
             }
         } else if len >= read - write {
             // Free: `write..read - 1`; writing up to `read` would look empty.
-            return None;
+            return Err(NoRoom::Full);
         }
         let limit = if write >= read { capacity } else { read - 1 };
         debug_assert!(write + len <= limit);
         // SAFETY: only the producer thread touches `limit`; `limit <= capacity` keeps the
         // pointer inside the allocation, or one past its end.
         unsafe { *side.limit.get() = side.base.add(limit) };
-        Some(start)
+        Ok(start)
+    }
+
+    /// Moves an empty ring's write position back to offset 0, so that a record longer than
+    /// the free space on either side of the current position fits once the consumer
+    /// follows. Returns whether it moved.
+    ///
+    /// The producer writes [`PAD_MARKER`] at its position and publishes offset 0, as a wrap
+    /// does. The consumer then skips the padding, finds the ring empty at 0, and stores 0 as
+    /// its read position. Until [`Ring::reserve_slow`] next runs, the fast path reserves nothing.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::reserve`].
+    #[cold]
+    pub(crate) unsafe fn rewind_if_empty(&self) -> bool {
+        let side = &self.producer;
+        if side.base.is_null() {
+            return false;
+        }
+        let write_ptr = side.write.load(Ordering::Relaxed);
+        let write = write_ptr.addr() - side.base.addr();
+        let read = self.consumer.read.load(Ordering::Acquire);
+        if write != read || write == 0 {
+            return false;
+        }
+        if write < side.capacity {
+            // SAFETY: `write` is a multiple of 8 below `capacity`, so 8 bytes fit, and the
+            // ring is empty, so every byte belongs to the producer.
+            unsafe { write_ptr.cast::<u64>().write(PAD_MARKER.to_le()) };
+        }
+        // SAFETY: only the producer thread touches `limit`. Setting it to the new write
+        // position keeps `limit >= write` and sends the next reservation to the slow path.
+        unsafe { *side.limit.get() = side.base };
+        side.write.store(side.base, Ordering::Release);
+        true
     }
 
     /// Makes the record that starts at a reservation and ends at `end` visible to the
@@ -309,17 +386,18 @@ impl Ring {
         self.consumer.closed.load(Ordering::Acquire)
     }
 
-    /// Hands every published record to `visit`, one contiguous slice per record (padding
+    /// Hands every published record to `sink`, one contiguous slice per record (padding
     /// skipped), and frees their bytes. Returns the bytes consumed.
     ///
-    /// `visit` gets the bytes from the record's start to the end of the readable region. It
-    /// returns the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within
-    /// the slice. A return of 0, or of more than the slice, discards the rest of the region.
+    /// Before each stretch of records, `sink` gets the drop count as loaded after the
+    /// stretch's end was read. Every drop that happened before one of those records was
+    /// published is included, so a drop marker written then comes before the records that
+    /// follow the gap.
     ///
     /// # Safety
     ///
     /// Only one thread, the consumer, may call it at a time.
-    pub(crate) unsafe fn drain(&self, mut visit: impl FnMut(&[u8]) -> usize) -> usize {
+    pub(crate) unsafe fn drain(&self, sink: &mut impl DrainSink) -> usize {
         let side = &self.consumer;
         if side.base.is_null() {
             return 0;
@@ -339,6 +417,9 @@ impl Ring {
                 read = 0;
                 continue;
             }
+            // Loaded after the write position: the producer counts a drop before it
+            // publishes the next record, so this covers every gap before `write`.
+            sink.drops(self.dropped());
             let end = if read < write { write } else { capacity };
             // SAFETY: `read..end` is published and belongs to the consumer (module
             // invariants), and every byte of the buffer is initialized. The producer does not
@@ -356,7 +437,7 @@ impl Ring {
                     offset = region.len();
                     break;
                 }
-                let used = visit(rest);
+                let used = sink.record(rest);
                 if used == 0 || used > rest.len() {
                     offset = region.len();
                     break;
@@ -432,20 +513,34 @@ mod tests {
         true
     }
 
+    /// Collects drained test records, and the drop counts reported before them.
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<(u64, usize)>,
+        /// `(records collected so far, drop count)` for each report.
+        drops: Vec<(usize, u64)>,
+    }
+
+    impl DrainSink for Collect {
+        fn drops(&mut self, total: u64) {
+            self.drops.push((self.records.len(), total));
+        }
+
+        fn record(&mut self, bytes: &[u8]) -> usize {
+            let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+            assert!(bytes[16..len].iter().all(|&byte| byte == tag as u8));
+            self.records.push((tag, len));
+            len
+        }
+    }
+
     /// Drains the ring, checking each record's contents; returns `(tag, len)` pairs.
     fn take(ring: &Ring) -> Vec<(u64, usize)> {
-        let mut seen = Vec::new();
+        let mut sink = Collect::default();
         // SAFETY: one consumer thread at a time.
-        unsafe {
-            ring.drain(|bytes| {
-                let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
-                let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
-                assert!(bytes[16..len].iter().all(|&byte| byte == tag as u8));
-                seen.push((tag, len));
-                len
-            })
-        };
-        seen
+        unsafe { ring.drain(&mut sink) };
+        sink.records
     }
 
     #[test]
@@ -453,7 +548,7 @@ mod tests {
         let capacity = 256;
         for lead in (16..capacity - 16).step_by(RECORD_ALIGN) {
             for len in (16..=capacity / 2).step_by(RECORD_ALIGN) {
-                let ring = Ring::new(capacity, 1);
+                let ring = Ring::new(capacity, 1, 0);
                 // Both positions at `lead`, ring empty.
                 assert!(push(&ring, 1, lead));
                 assert_eq!(take(&ring), [(1, lead)]);
@@ -473,7 +568,7 @@ mod tests {
 
     #[test]
     fn full_ring_drops_and_counts() {
-        let ring = Ring::new(4096, 1);
+        let ring = Ring::new(4096, 1, 0);
         assert_eq!(ring.capacity(), 4096);
         let mut written = 0;
         while push(&ring, written + 1, 64) {
@@ -496,7 +591,7 @@ mod tests {
 
     #[test]
     fn wrapped_producer_never_reaches_the_consumer() {
-        let ring = Ring::new(128, 1);
+        let ring = Ring::new(128, 1, 0);
         assert!(push(&ring, 1, 64));
         assert!(push(&ring, 2, 32));
         assert_eq!(take(&ring).len(), 2);
@@ -518,15 +613,75 @@ mod tests {
         assert_eq!(record_len(17), 24);
         assert_eq!(record_len(23), 24);
         assert_eq!(record_len(usize::MAX - 3), 0);
-        let ring = Ring::new(4100, 1);
+        let ring = Ring::new(4100, 1, 0);
         assert_eq!(ring.capacity(), 4096);
+    }
+
+    #[test]
+    fn rewind_lets_a_long_record_fit() {
+        let ring = Ring::new(256, 1, 0);
+        assert!(push(&ring, 1, 160));
+        assert_eq!(take(&ring), [(1, 160)]);
+        // Both positions at 160: 96 bytes before the end, 159 after wrapping.
+        // SAFETY: this thread is the only producer, with no reservation pending.
+        unsafe {
+            assert!(ring.reserve(160).is_none());
+            assert!(ring.rewind_if_empty());
+            // Rewound but not yet followed by the consumer: not empty from here.
+            assert!(!ring.rewind_if_empty());
+            assert!(ring.reserve(160).is_none());
+        }
+        assert_eq!(take(&ring), []);
+        assert!(push(&ring, 2, 160));
+        assert_eq!(take(&ring), [(2, 160)]);
+
+        // A record as long as the ring fits once the ring is empty at offset 0.
+        // SAFETY: as above.
+        assert!(unsafe { ring.rewind_if_empty() });
+        assert_eq!(take(&ring), []);
+        assert!(push(&ring, 3, 256));
+        assert_eq!(take(&ring), [(3, 256)]);
+        assert!(push(&ring, 4, 16));
+        assert_eq!(take(&ring), [(4, 16)]);
+        assert_eq!(ring.dropped(), 0);
+    }
+
+    #[test]
+    fn rewind_leaves_a_busy_ring_alone() {
+        let ring = Ring::new(256, 1, 0);
+        assert!(push(&ring, 1, 64));
+        // SAFETY: this thread is the only producer, with no reservation pending.
+        assert!(!unsafe { ring.rewind_if_empty() });
+        assert_eq!(take(&ring), [(1, 64)]);
+    }
+
+    #[test]
+    fn drops_are_reported_before_later_records() {
+        let ring = Ring::new(128, 1, 0);
+        assert!(push(&ring, 1, 64));
+        assert!(push(&ring, 2, 64));
+        assert!(!push(&ring, 3, 64));
+        let mut sink = Collect::default();
+        // SAFETY: one consumer thread at a time.
+        unsafe { ring.drain(&mut sink) };
+        assert_eq!(sink.records, [(1, 64), (2, 64)]);
+        // The count may come before the records that preceded the drop, never after the
+        // records that follow it.
+        assert_eq!(sink.drops, [(0, 1)]);
+
+        assert!(push(&ring, 4, 64));
+        let mut sink = Collect::default();
+        // SAFETY: as above.
+        unsafe { ring.drain(&mut sink) };
+        assert_eq!(sink.records, [(4, 64)]);
+        assert_eq!(sink.drops, [(0, 1)]);
     }
 
     /// Sequence numbers and variable lengths from one thread to another, checked in order.
     #[test]
     fn two_threads_pass_a_sequence() {
         let records: u64 = if cfg!(miri) { 2_000 } else { 2_000_000 };
-        let ring = Arc::new(Ring::new(if cfg!(miri) { 512 } else { 64 << 10 }, 1));
+        let ring = Arc::new(Ring::new(if cfg!(miri) { 512 } else { 64 << 10 }, 1, 0));
         let producer = {
             let ring = Arc::clone(&ring);
             std::thread::spawn(move || {
@@ -566,7 +721,7 @@ mod tests {
     /// A producer thread that exits leaves its records to the consumer, which frees the ring.
     #[test]
     fn records_outlive_their_thread() {
-        let ring = Arc::new(Ring::new(4096, 1));
+        let ring = Arc::new(Ring::new(4096, 1, 0));
         let producer = Arc::clone(&ring);
         std::thread::spawn(move || {
             for tag in 1..=10 {

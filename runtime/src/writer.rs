@@ -16,6 +16,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
@@ -91,6 +92,16 @@ pub(crate) struct SegmentWriter {
     threads_defined: HashMap<u32, u32>,
     /// Most recent calibration, repeated at the top of each new file.
     clock: ClockSync,
+    /// Records and bytes each thread added to the open block, credited to the thread's
+    /// counters when the block is written or lost. One share per stretch of one thread.
+    block_shares: Vec<BlockShare>,
+}
+
+/// One thread's records and bytes in the open block.
+struct BlockShare {
+    thread: Arc<ThreadShared>,
+    records: u64,
+    bytes: u64,
 }
 
 impl SegmentWriter {
@@ -121,6 +132,7 @@ impl SegmentWriter {
             site_cache: [CachedSite::default(); SITE_CACHE_SLOTS],
             threads_defined: HashMap::new(),
             clock,
+            block_shares: Vec::new(),
         };
         writer.open_file()?;
         Ok(writer)
@@ -268,15 +280,19 @@ impl SegmentWriter {
         id
     }
 
-    /// Appends a record, after the definitions it needs.
+    /// Appends a record, after the definitions it needs. `args` starts with the record's
+    /// arguments in the ring encoding and may run on past them. Returns the bytes of `args`
+    /// the record took, or `None` when `args` ends inside an argument. The caller then calls
+    /// [`SegmentWriter::seal_if_full`].
     pub(crate) fn record(
         &mut self,
         site: &'static Site,
-        thread: &ThreadShared,
+        thread: &Arc<ThreadShared>,
         ticks: u64,
         args: &[u8],
-    ) -> io::Result<()> {
+    ) -> Option<usize> {
         self.open_block();
+        let start = self.open_len();
         if self.run.thread() != Some(thread.id) {
             self.close_run();
             self.define_thread(thread);
@@ -286,17 +302,54 @@ impl SegmentWriter {
             self.run.start(thread.id, ticks);
         }
         let kinds = site.args.iter().map(|arg| arg.kind);
-        let packed = self.run.push(site_id, ticks, kinds, args);
-        debug_assert_eq!(packed, Some(args.len()), "record arguments are cut short");
-        if packed.is_some() {
+        let used = self.run.push(site_id, ticks, kinds, args);
+        if used.is_some() {
             self.records_in_block += 1;
+            self.add_share(thread, 1, start);
         }
-        self.seal_if_full()
+        used
+    }
+
+    /// Bytes of the open block, with the open run as if it were finished.
+    fn open_len(&self) -> usize {
+        self.block.len() + self.run.entry_len()
+    }
+
+    /// Credits `thread` with `records` and the bytes the open block grew by since it held
+    /// `start` bytes.
+    fn add_share(&mut self, thread: &Arc<ThreadShared>, records: u64, start: usize) {
+        let bytes = self.open_len().saturating_sub(start) as u64;
+        match self.block_shares.last_mut() {
+            Some(share) if Arc::ptr_eq(&share.thread, thread) => {
+                share.records += records;
+                share.bytes += bytes;
+            }
+            _ => self.block_shares.push(BlockShare {
+                thread: Arc::clone(thread),
+                records,
+                bytes,
+            }),
+        }
+    }
+
+    /// Credits each thread's share of the block just sealed as written or lost.
+    fn settle_shares(&mut self, written: bool) {
+        for share in self.block_shares.drain(..) {
+            if written {
+                share
+                    .thread
+                    .counters
+                    .add_written(share.records, share.bytes);
+            } else {
+                share.thread.counters.add_lost_io(share.records);
+            }
+        }
     }
 
     /// Appends a drop marker for `count` records of `thread`.
-    pub(crate) fn drops(&mut self, thread: &ThreadShared, count: u64) -> io::Result<()> {
+    pub(crate) fn drops(&mut self, thread: &Arc<ThreadShared>, count: u64) -> io::Result<()> {
         self.open_block();
+        let start = self.open_len();
         self.close_run();
         self.define_thread(thread);
         let marker = DropsEntry {
@@ -305,6 +358,7 @@ impl SegmentWriter {
         };
         entry::write_fixed(&mut self.block, entry::kind::DROPS, &marker);
         self.dropped_in_file += count;
+        self.add_share(thread, 0, start);
         self.seal_if_full()
     }
 
@@ -322,7 +376,12 @@ impl SegmentWriter {
         self.seal_if_full()
     }
 
-    fn seal_if_full(&mut self) -> io::Result<()> {
+    /// Writes the open block once it has reached [`BLOCK_TARGET`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`SegmentWriter::seal`].
+    pub(crate) fn seal_if_full(&mut self) -> io::Result<()> {
         if self.block.len() + self.run.entry_len() >= BLOCK_TARGET {
             self.seal()?;
         }
@@ -345,6 +404,7 @@ impl SegmentWriter {
             None => Err(io::Error::other("no segment file is open")),
         };
         let records = std::mem::take(&mut self.records_in_block);
+        self.settle_shares(result.is_ok());
         match result {
             Ok(()) => {
                 STATS.records_written.fetch_add(records, Ordering::Relaxed);

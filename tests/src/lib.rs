@@ -149,3 +149,190 @@ pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
     }
     blocks
 }
+
+/// Returns the blocks of a segment that read back intact, up to the first damaged or cut
+/// block, and the byte offset where they end. `None` when the file header itself does not decode.
+pub fn intact_prefix(bytes: &[u8]) -> Option<(Vec<BlockInfo>, usize)> {
+    use ulog_schema::block::BlockReader;
+    use ulog_schema::header::FileHeader;
+
+    let (_, header_len) = FileHeader::decode(bytes).ok()?;
+    let mut end = header_len;
+    for block in BlockReader::new(&bytes[header_len..], header_len) {
+        let Ok(block) = block else {
+            break;
+        };
+        end = block.offset + ulog_schema::block::HEADER_LEN + block.payload.len();
+    }
+    let blocks = blocks_of(&bytes[..end]);
+    Some((blocks, end))
+}
+
+/// One thread's decoded records whose argument `seq` numbers its calls from 0, and its drop
+/// markers, as [`check_sequences`] sums them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceSummary {
+    /// Records with a `seq` argument.
+    pub records: u64,
+    /// Total of the thread's drop markers.
+    pub dropped: u64,
+    /// Sequence numbers missing before the last decoded record.
+    pub gaps: u64,
+    /// One past the last decoded sequence number.
+    pub next: u64,
+}
+
+/// Checks, for every thread, that its records' `seq` arguments rise, and that each number
+/// missing before a record is covered by drop markers decoded before that record. Returns a
+/// summary per thread name, or a description of the first violation.
+///
+/// A drop marker may come earlier than the gap it covers, because the backend writes the
+/// ring's drop count before the records it drains next, and that count may include drops
+/// after some of those records. It never comes later.
+pub fn check_sequences(
+    decoded: &Decoded,
+) -> Result<std::collections::BTreeMap<String, SequenceSummary>, String> {
+    use ulog_decode::ArgValue;
+
+    let mut threads = std::collections::BTreeMap::<String, SequenceSummary>::new();
+    for event in decoded.events() {
+        let summary = threads.entry(event.thread_name().to_owned()).or_default();
+        let record = match event {
+            Event::Dropped(marker) => {
+                summary.dropped += marker.count();
+                continue;
+            }
+            Event::Record(record) => record,
+        };
+        let Some(seq) = record
+            .args()
+            .into_iter()
+            .find_map(|(name, value)| match value {
+                ArgValue::U64(seq) if name == "seq" => Some(seq),
+                _ => None,
+            })
+        else {
+            continue;
+        };
+        if seq < summary.next {
+            return Err(format!(
+                "thread {}: seq {seq} after seq {}",
+                event.thread_name(),
+                summary.next - 1
+            ));
+        }
+        summary.gaps += seq - summary.next;
+        if summary.gaps > summary.dropped {
+            return Err(format!(
+                "thread {}: {} records missing before seq {seq}, and drop markers before it \
+                 count only {}",
+                event.thread_name(),
+                summary.gaps,
+                summary.dropped
+            ));
+        }
+        summary.next = seq + 1;
+        summary.records += 1;
+    }
+    Ok(threads)
+}
+
+/// A child process of a crash test, killed with SIGKILL if it is still running when dropped.
+pub struct ChildProcess {
+    child: std::process::Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// How a child process ended, with what it printed on stderr.
+#[derive(Debug)]
+pub struct ChildExit {
+    /// Exit status.
+    pub status: std::process::ExitStatus,
+    /// Everything the child wrote to stderr.
+    pub stderr: String,
+}
+
+impl ChildProcess {
+    /// Starts `program` with `args`, its stdout and stderr piped.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the program cannot be started.
+    pub fn spawn(program: &str, args: &[&str]) -> ChildProcess {
+        let mut child = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
+        let stdout = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        ChildProcess { child, stdout }
+    }
+
+    /// Reads the child's stdout until a line equal to `line`.
+    ///
+    /// # Panics
+    ///
+    /// Panics when stdout ends first.
+    pub fn wait_for_line(&mut self, line: &str) {
+        use std::io::BufRead;
+
+        let mut text = String::new();
+        loop {
+            text.clear();
+            let read = self.stdout.read_line(&mut text).expect("child stdout");
+            assert!(read > 0, "child stdout ended before the line {line:?}");
+            if text.trim_end() == line {
+                return;
+            }
+        }
+    }
+
+    /// Sends `signal` to the child.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `kill` fails.
+    pub fn signal(&self, signal: i32) {
+        let pid = self.child.id() as libc::pid_t;
+        // SAFETY: kill has no memory preconditions; the pid is our own child, not reaped yet.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(result, 0, "kill({pid}, {signal}) failed");
+    }
+
+    /// Waits at most `timeout` for the child to exit.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the child is still running after `timeout`; it is then killed.
+    pub fn wait(mut self, timeout: std::time::Duration) -> ChildExit {
+        use std::io::Read;
+
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "child still running after {timeout:?}; killed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            pipe.read_to_string(&mut stderr).ok();
+        }
+        ChildExit { status, stderr }
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
+}
