@@ -314,6 +314,7 @@ mod measure {
                 dir: dir.path().to_owned(),
                 block_when_full: false,
                 ulog_ring_bytes: 1 << 20,
+                ulog_compression: ulog::Compression::None,
             };
 
             affinity::pin(BACKEND_CPU);

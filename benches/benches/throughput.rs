@@ -11,7 +11,8 @@
 //! peer's flush or guard drop. Peers are set to block when their queue is full, so every
 //! record reaches the file. ulog has no blocking mode: it drops and counts what does not fit
 //! in the ring, so it runs once with a ring large enough for the whole run and once with the
-//! default 1 MiB ring.
+//! default 1 MiB ring. A third ulog run uses the large ring with LZ4 block compression, which
+//! adds to the backend's work per record.
 //!
 //! Under `cargo test` (no `--bench` argument) it makes a smoke run of 20,000 records instead,
 //! which checks that every logger still writes every record, and fails if one does not.
@@ -58,16 +59,19 @@ mod measure {
         }
     }
 
-    /// One child run: a logger, its producer count, and for ulog its ring size.
+    /// One child run: a logger, its producer count, and for ulog its ring size and whether it
+    /// compresses blocks.
     struct Run {
         kind: Kind,
         producers: usize,
         ring: usize,
+        lz4: bool,
     }
 
     impl Run {
         fn label(&self) -> String {
             match self.kind {
+                Kind::Ulog if self.lz4 => format!("ulog ({} MiB ring, LZ4)", self.ring >> 20),
                 Kind::Ulog => format!("ulog ({} MiB ring)", self.ring >> 20),
                 kind => kind.name().to_owned(),
             }
@@ -175,15 +179,22 @@ mod measure {
         for producers in [1, 2] {
             for &kind in &options.kinds {
                 let rings = match kind {
-                    Kind::Ulog if large_ring > DEFAULT_RING => vec![large_ring, DEFAULT_RING],
-                    Kind::Ulog => vec![DEFAULT_RING],
-                    _ => vec![0],
+                    Kind::Ulog if large_ring > DEFAULT_RING => {
+                        vec![
+                            (large_ring, false),
+                            (DEFAULT_RING, false),
+                            (large_ring, true),
+                        ]
+                    }
+                    Kind::Ulog => vec![(DEFAULT_RING, false), (DEFAULT_RING, true)],
+                    _ => vec![(0, false)],
                 };
-                for ring in rings {
+                for (ring, lz4) in rings {
                     runs.push(Run {
                         kind,
                         producers,
                         ring,
+                        lz4,
                     });
                 }
             }
@@ -241,7 +252,7 @@ mod measure {
             // only the records that reached the file.
             let written = outcome.on_disk.unwrap_or(options.records);
             let disk_rate = written as f64 / outcome.disk_secs / 1e6;
-            if run.kind == Kind::Ulog && run.ring == large_ring {
+            if run.kind == Kind::Ulog && run.ring == large_ring && !run.lz4 {
                 ulog_rate[run.producers] = disk_rate;
             }
             table.row(vec![
@@ -278,6 +289,7 @@ mod measure {
             run.producers.to_string(),
             records.to_string(),
             run.ring.to_string(),
+            run.lz4.to_string(),
         ];
         let outcomes = child::run(&args, TAG)?;
         let [record] = outcomes.as_slice() else {
@@ -292,9 +304,9 @@ mod measure {
     }
 
     fn run_child(args: &[String]) -> Result<(), String> {
-        let [name, producers, records, ring] = args else {
+        let [name, producers, records, ring, lz4] = args else {
             return Err(format!(
-                "a throughput child takes LOGGER PRODUCERS RECORDS RING_BYTES, not {args:?}"
+                "a throughput child takes LOGGER PRODUCERS RECORDS RING_BYTES LZ4, not {args:?}"
             ));
         };
         let kind = Kind::parse(name)?;
@@ -306,6 +318,9 @@ mod measure {
             producers: number(producers, "producer count")? as usize,
             records: number(records, "record count")?,
             ring: number(ring, "ring size")? as usize,
+            lz4: lz4
+                .parse()
+                .map_err(|_| format!("invalid LZ4 flag {lz4:?}; pass true or false"))?,
         };
         child::with_logger(kind, work)
     }
@@ -314,6 +329,7 @@ mod measure {
         producers: usize,
         records: u64,
         ring: usize,
+        lz4: bool,
     }
 
     impl WithLogger for Child {
@@ -326,6 +342,11 @@ mod measure {
                 dir: dir.path().to_owned(),
                 block_when_full: true,
                 ulog_ring_bytes: self.ring.max(DEFAULT_RING),
+                ulog_compression: if self.lz4 {
+                    ulog::Compression::Lz4
+                } else {
+                    ulog::Compression::None
+                },
             };
 
             affinity::pin(BACKEND_CPU);

@@ -53,7 +53,7 @@ impl Decoder {
     /// and everything intact is in [`Decoded::events`].
     pub fn decode(self) -> Decoded {
         let mut seen = HashSet::new();
-        let sources: Vec<Source> = self
+        let mut sources: Vec<Source> = self
             .sources
             .into_iter()
             .filter(|source| {
@@ -88,7 +88,8 @@ impl Decoder {
                 header,
                 header_len: *header_len,
             };
-            segment::decode(&mut tables, &segment);
+            let decompressed = segment::decode(&mut tables, &segment);
+            sources[*index].bytes.extend_from_slice(&decompressed);
         }
 
         Decoded {

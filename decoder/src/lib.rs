@@ -75,6 +75,7 @@
 
 mod decode;
 mod events;
+mod expand;
 pub mod input;
 mod json;
 mod message;

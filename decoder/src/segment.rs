@@ -6,9 +6,10 @@
 //! entry costs that entry, and decoding goes on with the next one.
 //!
 //! A hostile file cannot make the decoder allocate more than a fixed bound per entry. A block
-//! payload is at most [`block::MAX_PAYLOAD_LEN`], and every length inside it (of an entry, a
-//! string, a run's arguments) is checked against the bytes left before it is used. Decoded
-//! entries borrow from the file instead of copying, a site has at most
+//! payload is at most [`block::MAX_PAYLOAD_LEN`] stored and [`block::MAX_RAW_LEN`] once
+//! decompressed, and every length inside it (of an entry, a string, a run's arguments) is
+//! checked against the bytes left before it is used. Decoded entries borrow from the file or
+//! its decompressed blocks instead of copying, a site has at most
 //! [`ulog_schema::entry::MAX_ARGS`] arguments, a record costs one fixed-size slot, and
 //! rendering caps widths and precisions at [`crate::MAX_RENDERED_WIDTH`]. The damage listed
 //! per file stops at [`MAX_REPORTS_PER_FILE`], and the checksum work spent on damaged blocks at
@@ -16,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use ulog_schema::block::{self, Block, BlockError, BlockReader};
+use ulog_schema::block::{self, BlockError};
 use ulog_schema::entry::{
     kind, read_fixed, ClockEntry, DropsEntry, EndEntry, Entry, EntryError, SiteDef, ThreadDef,
 };
@@ -26,6 +27,7 @@ use ulog_schema::run::RunReader;
 use ulog_schema::ArgKind;
 
 use crate::events::{Damage, Site, Slot, Thread, DROP_MARKER};
+use crate::expand::{self, BlockEntries};
 use crate::message::Template;
 use crate::order::Timeline;
 
@@ -58,6 +60,10 @@ pub(crate) struct Segment<'a> {
 struct State<'t, 'a> {
     tables: &'t mut Tables,
     segment: &'t Segment<'a>,
+    /// Entries of the file's compressed blocks, decompressed.
+    decompressed: &'a [u8],
+    /// Offset of the block being read, if it is compressed.
+    compressed_block: Option<usize>,
     /// File-local site ids to site indexes, with the body that defined each, so a block that
     /// repeats a definition costs no new site.
     sites: HashMap<u32, (u32, &'a [u8])>,
@@ -87,14 +93,19 @@ struct State<'t, 'a> {
 /// Problems listed per file; a hostile file could otherwise produce one line per record.
 const MAX_REPORTS_PER_FILE: usize = 100;
 
-/// Offset of the checksum in a block header.
+/// Offset of the checksum in a block header, plain or compressed.
 const CHECKSUM_OFFSET: usize = 12;
 
-/// Decodes one file's blocks into `tables`.
-pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
+/// Decodes one file's blocks into `tables`. Returns the decompressed entries of the file's
+/// compressed blocks. The caller appends them to the file's bytes, because the records of
+/// those blocks point at their arguments there.
+pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
+    let (blocks, decompressed) = expand::read_blocks(segment.bytes, segment.header_len);
     let mut state = State {
         tables,
         segment,
+        decompressed: &decompressed,
+        compressed_block: None,
         sites: HashMap::new(),
         threads: HashMap::new(),
         clock: segment.header.clock,
@@ -110,8 +121,7 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
         damage_since_block: false,
     };
 
-    let blocks = &segment.bytes[segment.header_len..];
-    for block in BlockReader::new(blocks, segment.header_len) {
+    for block in blocks {
         match block {
             Ok(block) => {
                 if state.check_sequence(&block) {
@@ -126,6 +136,7 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) {
     }
 
     state.finish();
+    decompressed
 }
 
 /// Describes a block error without its offset, which the damage line already gives.
@@ -149,11 +160,31 @@ fn block_problem(error: &BlockError) -> String {
              more than {} times the file, so the rest of the file is skipped",
             block::MAX_FAILED_CHECKSUM_RATIO
         ),
+        BlockError::RawTooLarge { len, .. } => format!(
+            "damaged block: uncompressed length {len} exceeds the maximum {}, skipped",
+            block::MAX_RAW_LEN
+        ),
+        BlockError::Decompress { stated, detail, .. } => format!(
+            "damaged compressed block: its header states {stated} bytes of entries, and {detail}, \
+             skipped"
+        ),
     }
 }
 
 impl<'a> State<'_, 'a> {
+    /// Reports a problem at `offset` in the file, or, inside a compressed block, at `offset`
+    /// in its decompressed entries.
     fn report(&mut self, offset: usize, message: impl Into<String>) {
+        let (offset, message) = match self.compressed_block {
+            Some(block) => (
+                block,
+                format!(
+                    "{} (in the compressed block at this offset, at byte {offset} of its entries)",
+                    message.into()
+                ),
+            ),
+            None => (offset, message.into()),
+        };
         self.damaged = true;
         let name = self.segment.name;
         let listed = self
@@ -170,7 +201,7 @@ impl<'a> State<'_, 'a> {
         self.tables.damage.push(Damage {
             path: self.segment.name.to_owned(),
             offset: offset as u64,
-            message: message.into(),
+            message,
         });
     }
 
@@ -178,7 +209,7 @@ impl<'a> State<'_, 'a> {
     /// block, a gap that no damage explains, or blocks out of order. Returns whether to decode
     /// the block: an exact copy of an earlier block is skipped, since its records would
     /// appear twice.
-    fn check_sequence(&mut self, block: &Block<'a>) -> bool {
+    fn check_sequence(&mut self, block: &BlockEntries) -> bool {
         let sequence = block.sequence;
         let checksum_at = block.offset + CHECKSUM_OFFSET;
         let checksum_bytes = &self.segment.bytes[checksum_at..checksum_at + 4];
@@ -226,9 +257,15 @@ impl<'a> State<'_, 'a> {
         true
     }
 
-    fn block(&mut self, block: Block<'a>) {
-        let payload_offset = block.offset + block::HEADER_LEN;
-        for entry in ulog_schema::entry::EntryReader::new(block.payload) {
+    fn block(&mut self, block: BlockEntries) {
+        let (payload, payload_offset) = if block.decompressed {
+            self.compressed_block = Some(block.offset);
+            (&self.decompressed[block.range], 0)
+        } else {
+            let payload = &self.segment.bytes[block.range];
+            (payload, block.offset + block::HEADER_LEN)
+        };
+        for entry in ulog_schema::entry::EntryReader::new(payload) {
             match entry {
                 Ok(entry) => self.entry(payload_offset, entry),
                 Err(error) => {
@@ -253,6 +290,7 @@ impl<'a> State<'_, 'a> {
                 }
             }
         }
+        self.compressed_block = None;
     }
 
     fn entry(&mut self, payload_offset: usize, entry: Entry<'a>) {
@@ -268,7 +306,7 @@ impl<'a> State<'_, 'a> {
             kind::CLOCK => self.clock(entry.body),
             kind::DROPS => self.drops(entry.body),
             kind::END => read_fixed::<EndEntry>("end", entry.body)
-                .map(|end| self.end = Some((at, end)))
+                .map(|end| self.end = Some((self.compressed_block.unwrap_or(at), end)))
                 .map_err(|error| error.to_string()),
             _ => Ok(()),
         };
@@ -360,7 +398,7 @@ impl<'a> State<'_, 'a> {
         self.records += 1;
         self.tables.timeline.push(Slot {
             ts_ns,
-            data: offset_in(self.segment.bytes, args) as u64,
+            data: self.data_offset(args) as u64,
             site,
             thread,
             len: args.len() as u32,
@@ -385,6 +423,7 @@ impl<'a> State<'_, 'a> {
         };
         let mut latest = None;
         let mut damage = None;
+        let (origin, origin_offset) = self.data_origin();
         let sites = &self.sites;
         let tables = &mut *self.tables;
         loop {
@@ -405,7 +444,7 @@ impl<'a> State<'_, 'a> {
             self.records += 1;
             tables.timeline.push(Slot {
                 ts_ns,
-                data: offset_in(self.segment.bytes, record.args) as u64,
+                data: (origin_offset + offset_in(origin, record.args)) as u64,
                 site: sites[&record.site].0,
                 thread,
                 len: record.args.len() as u32,
@@ -416,11 +455,25 @@ impl<'a> State<'_, 'a> {
             self.latest.insert(thread, ts_ns);
         }
         if let Some(error) = damage {
-            self.report(
-                at + error.offset,
-                format!("damaged run record: {}; rest of run skipped", error.detail),
-            );
+            let message = format!("damaged run record: {}; rest of run skipped", error.detail);
+            self.report(at + error.offset, message);
         }
+    }
+
+    /// Returns the bytes that the current block's entries lie in, and the offset of those
+    /// bytes in the file's bytes with its decompressed entries appended.
+    fn data_origin(&self) -> (&'a [u8], usize) {
+        match self.compressed_block {
+            Some(_) => (self.decompressed, self.segment.bytes.len()),
+            None => (self.segment.bytes, 0),
+        }
+    }
+
+    /// Position of a record's argument bytes in the file's bytes with its decompressed
+    /// entries appended.
+    fn data_offset(&self, args: &[u8]) -> usize {
+        let (origin, origin_offset) = self.data_origin();
+        origin_offset + offset_in(origin, args)
     }
 
     fn clock(&mut self, body: &[u8]) -> Result<(), String> {

@@ -90,7 +90,7 @@ fn damaged_run(damage: impl FnOnce(&mut Vec<u8>, &[usize])) -> (ulog_decode::Dec
         .unwrap()
         .unwrap();
     let payload_start = block.offset + ulog_schema::block::HEADER_LEN;
-    let run = entry::EntryReader::new(block.payload)
+    let run = entry::EntryReader::new(block.stored)
         .map(Result::unwrap)
         .find(|entry| entry.kind == entry::kind::RUN)
         .unwrap();

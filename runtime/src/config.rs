@@ -18,6 +18,20 @@ pub const MAX_RING_CAPACITY: usize = 1 << 30;
 /// Smallest file size limit accepted by [`Config::max_file_size`].
 pub const MIN_FILE_SIZE: u64 = 64 << 10;
 
+/// Compression that the backend applies to the blocks it writes.
+///
+/// Compression runs on the backend thread when it writes a block, never in a `ulog!` call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Blocks are written as they are.
+    #[default]
+    None,
+    /// Each block is compressed with LZ4 on its own, and written plain when that does not
+    /// make it smaller. Files need a decoder of format 1.2 or later.
+    Lz4,
+}
+
 /// Settings for [`crate::init`]. Every setting has a default; change the ones you need:
 ///
 /// ```no_run
@@ -43,6 +57,8 @@ pub struct Config {
     pub(crate) overflow: Overflow,
     pub(crate) panic_hook: bool,
     pub(crate) signal_handler: bool,
+
+    pub(crate) compression: Compression,
 }
 
 impl Default for Config {
@@ -60,14 +76,16 @@ impl Default for Config {
             overflow: Overflow::Drop,
             panic_hook: true,
             signal_handler: false,
+
+            compression: Compression::None,
         }
     }
 }
 
 impl Config {
     /// Creates the default settings: directory `./logs`, the program name as file prefix,
-    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files, and level
-    /// `Info` and above.
+    /// 1 MiB rings, an unpinned backend polling every millisecond, 256 MiB files without
+    /// compression, and level `Info` and above.
     pub fn new() -> Self {
         Config::default()
     }
@@ -153,6 +171,17 @@ impl Config {
     /// the README lists what the handler can and cannot promise.
     pub fn signal_handler(mut self, enabled: bool) -> Self {
         self.signal_handler = enabled;
+        self
+    }
+
+    /// Sets how the backend compresses blocks; the default is [`Compression::None`].
+    ///
+    /// With [`Compression::Lz4`] the backend compresses each block before it writes it,
+    /// which costs it CPU time per block and, on a backend that cannot keep up, may make
+    /// rings fill and drop records sooner. Blocks decode alone either way, so damage still
+    /// costs only the damaged block.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 

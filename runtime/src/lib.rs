@@ -75,7 +75,7 @@ pub use ulog_macros::ulog;
 pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
-pub use crate::config::{Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
+pub use crate::config::{Compression, Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
 pub use crate::filter::{enabled, set_level};
 pub use crate::overflow::{set_thread_overflow, thread_overflow, Overflow};
 pub use crate::producer::prepare_thread;
@@ -165,7 +165,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         clock_source: clock::SOURCE,
     };
     let prefix = config.file_prefix.clone().unwrap_or_default();
-    let writer = SegmentWriter::create(
+    let mut writer = SegmentWriter::create(
         &config.dir,
         &prefix,
         identity,
@@ -176,6 +176,7 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         dir: config.dir.clone(),
         source,
     })?;
+    writer.set_compression(config.compression);
 
     let control = Arc::new(Control {
         stop: AtomicBool::new(false),

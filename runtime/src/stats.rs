@@ -140,7 +140,8 @@ pub struct ThreadStats {
     pub records_lost_io: u64,
     /// Bytes of the thread's entries in written blocks: its records, drop markers and the
     /// definitions they needed. Block headers and clock points are counted only in
-    /// [`Stats::bytes_written`].
+    /// [`Stats::bytes_written`]. With [`crate::Compression::Lz4`] these are the bytes before
+    /// compression, while [`Stats::bytes_written`] counts the bytes in the files.
     pub bytes_written: u64,
     /// Whether the thread is still running. The backend notices an exit when it drains the
     /// thread's ring a last time.

@@ -10,6 +10,9 @@
 //! one there, and appends the entry to the block when the run ends. A run ends when another
 //! thread's record, a definition, a drop marker or a clock point comes, or when the block is
 //! sealed.
+//!
+//! With compression on, sealing a block compresses its payload with LZ4 on the backend
+//! thread; a block that does not shrink is written plain.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -18,11 +21,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use ulog_schema::block::{self, Lz4Compressor};
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::run::RunBuilder;
-use ulog_schema::{block, ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
+use ulog_schema::{ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
 
+use crate::config::Compression;
 use crate::producer::ThreadShared;
 use crate::site::Site;
 use crate::stats::STATS;
@@ -92,6 +97,8 @@ pub(crate) struct SegmentWriter {
     threads_defined: HashMap<u32, u32>,
     /// Most recent calibration, repeated at the top of each new file.
     clock: ClockSync,
+    /// Compresses sealed blocks; `None` writes them plain.
+    compressor: Option<Box<Lz4Compressor>>,
     /// Records and bytes each thread added to the open block, credited to the thread's
     /// counters when the block is written or lost. One share per stretch of one thread.
     block_shares: Vec<BlockShare>,
@@ -133,9 +140,18 @@ impl SegmentWriter {
             threads_defined: HashMap::new(),
             clock,
             block_shares: Vec::new(),
+            compressor: None,
         };
         writer.open_file()?;
         Ok(writer)
+    }
+
+    /// Sets how blocks sealed from now on are compressed.
+    pub(crate) fn set_compression(&mut self, compression: Compression) {
+        self.compressor = match compression {
+            Compression::None => None,
+            Compression::Lz4 => Some(Box::default()),
+        };
     }
 
     fn file_name(&self) -> String {
@@ -398,7 +414,7 @@ impl SegmentWriter {
         if self.block.is_empty() {
             return Ok(());
         }
-        block::finish(&mut self.block, 0, self.block_sequence);
+        self.finish_block();
         let result = match self.file.as_mut() {
             Some(file) => file.write_all(&self.block),
             None => Err(io::Error::other("no segment file is open")),
@@ -428,6 +444,16 @@ impl SegmentWriter {
             self.rotate()?;
         }
         Ok(())
+    }
+
+    /// Fills in the open block's header, compressing the block first if compression is on.
+    fn finish_block(&mut self) {
+        match self.compressor.as_deref_mut() {
+            Some(compressor) => {
+                compressor.finish(&mut self.block, 0, self.block_sequence);
+            }
+            None => block::finish(&mut self.block, 0, self.block_sequence),
+        }
     }
 
     fn rotate(&mut self) -> io::Result<()> {

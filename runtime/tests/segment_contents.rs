@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use ulog::{ulog, Config, Level};
+use ulog_schema::block::{BlockReader, Encoding};
 use ulog_schema::entry::{self, kind, EndEntry, EntryReader, SiteDef, ThreadDef};
 use ulog_schema::header::FileHeader;
 use ulog_schema::packed;
 use ulog_schema::record::ArgValue;
 use ulog_schema::run::RunReader;
-use ulog_schema::{block::BlockReader, ArgKind};
+use ulog_schema::{ArgKind, VERSION_MAJOR, VERSION_MINOR};
 
 #[test]
 fn segment_holds_definitions_records_and_end() {
@@ -51,7 +52,10 @@ fn segment_holds_definitions_records_and_end() {
     let bytes = std::fs::read(&files[0]).unwrap();
 
     let (header, header_len) = FileHeader::decode(&bytes).unwrap();
-    assert_eq!((header.version_major, header.version_minor), (1, 1));
+    assert_eq!(
+        (header.version_major, header.version_minor),
+        (VERSION_MAJOR, VERSION_MINOR)
+    );
     assert_eq!(header.pid, std::process::id());
     assert_eq!(header.file_sequence, 0);
 
@@ -61,7 +65,8 @@ fn segment_holds_definitions_records_and_end() {
     let mut end = None;
     for block in BlockReader::new(&bytes[header_len..], header_len) {
         let block = block.unwrap();
-        for entry in EntryReader::new(block.payload) {
+        assert_eq!(block.encoding, Encoding::Plain);
+        for entry in EntryReader::new(block.stored) {
             let entry = entry.unwrap();
             match entry.kind {
                 kind::SITE => {
@@ -72,7 +77,7 @@ fn segment_holds_definitions_records_and_end() {
                     let thread = ThreadDef::decode(entry.body).unwrap();
                     threads.insert(thread.id, thread.name.to_owned());
                 }
-                kind::RECORD => panic!("a 1.1 writer emits RUN entries, not RECORD entries"),
+                kind::RECORD => panic!("writers since 1.1 emit RUN entries, not RECORD entries"),
                 kind::RUN => {
                     let mut run = RunReader::new(entry.body).unwrap();
                     let thread = threads[&run.thread()].clone();

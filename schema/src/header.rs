@@ -284,7 +284,7 @@ mod tests {
         let error = FileHeader::decode(&bytes).unwrap_err();
         let message = error.to_string();
         assert!(message.contains("2.0"), "{message}");
-        assert!(message.contains("1.1"), "{message}");
+        assert!(message.contains("1.2"), "{message}");
     }
 
     #[test]

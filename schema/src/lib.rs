@@ -1,8 +1,8 @@
-//! The ulog segment file format, version 1.1.
+//! The ulog segment file format, version 1.2.
 //!
 //! A segment is a self-describing binary log file: a [`header::FileHeader`] followed by
-//! checksummed [`block`]s of length-framed [`entry`] values. Records travel in [`run`] entries
-//! with [`packed`] arguments. `FORMAT.md` in this crate's folder
+//! checksummed [`block`]s of length-framed [`entry`] values, each block stored plain or
+//! compressed with LZ4. Records travel in [`run`] entries with [`packed`] arguments. `FORMAT.md` in this crate's folder
 //! is the normative description; this crate is its only implementation, shared by the runtime
 //! (which writes segments) and the decoder (which reads them).
 //!
@@ -36,9 +36,10 @@ pub use kinds::{ArgKind, ClockSource, Level, UnknownValue};
 /// Major version of the format this crate writes. A reader rejects a file with a larger major.
 pub const VERSION_MAJOR: u16 = 1;
 
-/// Minor version of the format this crate writes. Minor versions only add entry kinds or
-/// header fields that older readers can skip.
-pub const VERSION_MINOR: u16 = 1;
+/// Minor version of the format this crate writes. Minor versions add entry kinds or header
+/// fields that older readers skip, or block kinds that older readers report as damage and
+/// skip; none changes the meaning of what an older reader accepts.
+pub const VERSION_MINOR: u16 = 2;
 
 /// File extension of segment files, without the dot.
 pub const FILE_EXTENSION: &str = "ulog";

@@ -99,6 +99,8 @@ pub struct BlockInfo {
     pub len: usize,
     /// Records in the block, whether in RECORD or RUN entries.
     pub records: usize,
+    /// Whether the block is compressed.
+    pub compressed: bool,
 }
 
 /// Lists the blocks of an undamaged segment with their record counts, reading entries with
@@ -110,7 +112,7 @@ pub struct BlockInfo {
 pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
     use std::collections::HashMap;
 
-    use ulog_schema::block::{BlockReader, HEADER_LEN};
+    use ulog_schema::block::{BlockReader, Encoding};
     use ulog_schema::entry::{kind, EntryReader, SiteDef};
     use ulog_schema::header::FileHeader;
     use ulog_schema::run::RunReader;
@@ -119,10 +121,11 @@ pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
     let (_, header_len) = FileHeader::decode(bytes).expect("segment header");
     let mut kinds: HashMap<u32, Vec<ArgKind>> = HashMap::new();
     let mut blocks = Vec::new();
+    let mut scratch = Vec::new();
     for block in BlockReader::new(&bytes[header_len..], header_len) {
         let block = block.expect("intact block");
         let mut records = 0;
-        for entry in EntryReader::new(block.payload) {
+        for entry in EntryReader::new(block.entries(&mut scratch).expect("block decompresses")) {
             let entry = entry.expect("intact entry");
             match entry.kind {
                 kind::SITE => {
@@ -143,7 +146,8 @@ pub fn blocks_of(bytes: &[u8]) -> Vec<BlockInfo> {
         }
         blocks.push(BlockInfo {
             offset: block.offset,
-            len: HEADER_LEN + block.payload.len(),
+            len: block.len(),
+            compressed: block.encoding != Encoding::Plain,
             records,
         });
     }
@@ -162,7 +166,7 @@ pub fn intact_prefix(bytes: &[u8]) -> Option<(Vec<BlockInfo>, usize)> {
         let Ok(block) = block else {
             break;
         };
-        end = block.offset + ulog_schema::block::HEADER_LEN + block.payload.len();
+        end = block.offset + block.len();
     }
     let blocks = blocks_of(&bytes[..end]);
     Some((blocks, end))

@@ -3,16 +3,18 @@
 //! existing files or the tools that read the output.
 //!
 //! `basic.*` contains a segment of format 1.0, with RECORD entries, written before format 1.1
-//! existed. It is frozen: the writer no longer produces 1.0 files, and decoders must keep
-//! reading it. `packed.*` contains the same session written by the current writer, format 1.1
-//! with RUN entries. To regenerate `packed.*` after a deliberate change, run
-//! `ULOG_BLESS=1 cargo test -p ulog-tests --test golden` and review the diff.
+//! existed. `packed.*` contains the same session written in format 1.1, with RUN entries,
+//! before format 1.2 existed. Both are frozen: decoders must keep reading them. `lz4.*`
+//! contains the same session written by the current writer with LZ4 compression on, so
+//! it holds compressed blocks and the plain block that ends the file. To regenerate `lz4.*`
+//! after a deliberate change, run `ULOG_BLESS=1 cargo test -p ulog-tests --test golden` and
+//! review the diff.
 
 use std::path::{Path, PathBuf};
 
-use ulog::{ulog, Config};
+use ulog::{ulog, Compression, Config};
 use ulog_decode::{write_json, write_text, Decoder};
-use ulog_schema::block::BlockReader;
+use ulog_schema::block::{BlockReader, Encoding};
 use ulog_schema::entry::{kind, EntryReader};
 use ulog_schema::header::FileHeader;
 use ulog_schema::{VERSION_MAJOR, VERSION_MINOR};
@@ -22,9 +24,12 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("golden")
 }
 
-/// Gives every thread the smallest ring, so the burst in [`log_session`] drops records.
-fn tiny_rings(config: Config) -> Config {
-    config.ring_capacity(ulog::MIN_RING_CAPACITY)
+/// Gives every thread the smallest ring, so the burst in [`log_session`] drops records, and
+/// turns compression on.
+fn tiny_rings_lz4(config: Config) -> Config {
+    config
+        .ring_capacity(ulog::MIN_RING_CAPACITY)
+        .compression(Compression::Lz4)
 }
 
 /// Logs a small, varied session from two named threads, one after the other; the second
@@ -97,7 +102,7 @@ fn decode_golden(segment: &Path) -> (String, String) {
 }
 
 fn bless() {
-    let mut logger = TestLogger::start(tiny_rings);
+    let mut logger = TestLogger::start(tiny_rings_lz4);
     log_session();
     logger.stop();
     let written = std::fs::read_dir(logger.dir.path())
@@ -106,11 +111,11 @@ fn bless() {
         .unwrap()
         .unwrap()
         .path();
-    let segment = golden_dir().join("packed.ulog");
+    let segment = golden_dir().join("lz4.ulog");
     std::fs::copy(written, &segment).unwrap();
     let (text, json) = decode_golden(&segment);
-    std::fs::write(golden_dir().join("packed.txt"), text).unwrap();
-    std::fs::write(golden_dir().join("packed.jsonl"), json).unwrap();
+    std::fs::write(golden_dir().join("lz4.txt"), text).unwrap();
+    std::fs::write(golden_dir().join("lz4.jsonl"), json).unwrap();
 }
 
 /// Decodes `NAME.ulog` and compares with `NAME.txt` and `NAME.jsonl`.
@@ -123,36 +128,68 @@ fn check_golden(name: &str) {
     assert_eq!(json, expected_json);
 }
 
-/// Format version and the kinds of the entries of a golden segment.
-fn versions_and_kinds(name: &str) -> ((u16, u16), Vec<u8>) {
+/// What a golden segment contains.
+struct Contents {
+    version: (u16, u16),
+    /// Entry kinds, in file order.
+    kinds: Vec<u8>,
+    /// Whether each block is compressed, in file order.
+    compressed: Vec<bool>,
+}
+
+fn contents(name: &str) -> Contents {
     let bytes = std::fs::read(golden_dir().join(format!("{name}.ulog"))).unwrap();
     let (header, header_len) = FileHeader::decode(&bytes).unwrap();
     let mut kinds = Vec::new();
+    let mut compressed = Vec::new();
+    let mut scratch = Vec::new();
     for block in BlockReader::new(&bytes[header_len..], header_len) {
-        for entry in EntryReader::new(block.unwrap().payload) {
+        let block = block.unwrap();
+        compressed.push(block.encoding != Encoding::Plain);
+        for entry in EntryReader::new(block.entries(&mut scratch).unwrap()) {
             kinds.push(entry.unwrap().kind);
         }
     }
-    ((header.version_major, header.version_minor), kinds)
+    Contents {
+        version: (header.version_major, header.version_minor),
+        kinds,
+        compressed,
+    }
 }
 
 #[test]
 fn golden_format_1_0_still_decodes() {
-    let (version, kinds) = versions_and_kinds("basic");
-    assert_eq!(version, (1, 0));
-    assert!(kinds.contains(&kind::RECORD));
-    assert!(!kinds.contains(&kind::RUN));
+    let contents = contents("basic");
+    assert_eq!(contents.version, (1, 0));
+    assert!(contents.kinds.contains(&kind::RECORD));
+    assert!(!contents.kinds.contains(&kind::RUN));
     check_golden("basic");
 }
 
 #[test]
-fn golden_format_1_1_decodes() {
+fn golden_format_1_1_still_decodes() {
+    let contents = contents("packed");
+    assert_eq!(contents.version, (1, 1));
+    assert!(contents.kinds.contains(&kind::RUN));
+    assert!(!contents.kinds.contains(&kind::RECORD));
+    assert!(!contents.compressed.contains(&true));
+    check_golden("packed");
+}
+
+#[test]
+fn golden_compressed_segment_decodes() {
     if std::env::var_os("ULOG_BLESS").is_some() {
         bless();
     }
-    let (version, kinds) = versions_and_kinds("packed");
-    assert_eq!(version, (VERSION_MAJOR, VERSION_MINOR));
-    assert!(kinds.contains(&kind::RUN));
-    assert!(!kinds.contains(&kind::RECORD));
-    check_golden("packed");
+    let contents = contents("lz4");
+    assert_eq!(contents.version, (VERSION_MAJOR, VERSION_MINOR));
+    assert!(contents.kinds.contains(&kind::RUN));
+    assert!(!contents.kinds.contains(&kind::RECORD));
+    assert!(contents.compressed.contains(&true), "no compressed block");
+    assert_eq!(
+        contents.compressed.last(),
+        Some(&false),
+        "the block holding only the end marker is too small to shrink"
+    );
+    check_golden("lz4");
 }

@@ -107,6 +107,7 @@ mod probe {
             dir: dir.path().to_owned(),
             block_when_full: false,
             ulog_ring_bytes: PROBE_RING,
+            ulog_compression: ulog::Compression::None,
         };
         let logger = L::start(&setup)?;
 

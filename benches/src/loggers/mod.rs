@@ -29,6 +29,8 @@ pub struct Setup {
     pub block_when_full: bool,
     /// ulog's ring size per thread, in bytes.
     pub ulog_ring_bytes: usize,
+    /// ulog's block compression.
+    pub ulog_compression: ::ulog::Compression,
 }
 
 /// Counts a logger reports after it has written everything.

@@ -22,6 +22,7 @@ impl Logger for Ulog {
             .dir(&setup.dir)
             .file_prefix("bench")
             .ring_capacity(setup.ulog_ring_bytes)
+            .compression(setup.ulog_compression)
             .backend_core(BACKEND_CPU);
         let guard = ulog::init(config).map_err(|error| format!("ulog::init failed: {error}"))?;
         Ok(Ulog { guard, before })

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use ulog::{ulog, Config, Level};
+use ulog::{ulog, Compression, Config, Level};
 
+mod memory;
 mod workload;
 
 /// Runs a multi-threaded trading workload that logs through ulog, then decodes the result.
@@ -45,6 +46,26 @@ struct Args {
     /// Decoded lines to print at the end.
     #[arg(long, default_value_t = 8)]
     tail: usize,
+
+    /// Block compression: `none`, or `lz4`, which the backend thread applies to each block.
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
+    compression: CompressionArg,
+}
+
+/// Values of `--compression`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CompressionArg {
+    None,
+    Lz4,
+}
+
+impl From<CompressionArg> for Compression {
+    fn from(value: CompressionArg) -> Self {
+        match value {
+            CompressionArg::None => Compression::None,
+            CompressionArg::Lz4 => Compression::Lz4,
+        }
+    }
 }
 
 /// A per-thread logging rate.
@@ -91,6 +112,7 @@ fn main() -> Result<()> {
         .dir(&args.dir)
         .file_prefix(PREFIX)
         .ring_capacity(args.ring_capacity)
+        .compression(args.compression.into())
         .min_level(Level::Trace);
     if let Some(core) = args.backend_core {
         config = config.backend_core(core);
@@ -131,6 +153,7 @@ fn main() -> Result<()> {
     logged += 1;
     drop(guard);
     let elapsed = started.elapsed();
+    let logging_peak = memory::peak_rss_bytes();
 
     let stats = ulog::stats();
     let files = segment_files(&args.dir)?;
@@ -163,7 +186,13 @@ fn main() -> Result<()> {
         );
     }
 
-    print_tail(&files, args.tail)
+    print_tail(&files, args.tail)?;
+    println!(
+        "peak RSS:         {} while logging, {} after decoding (VmHWM)",
+        memory::describe(logging_peak),
+        memory::describe(memory::peak_rss_bytes())
+    );
+    Ok(())
 }
 
 /// Removes segment files that an earlier run of this program left in `dir`.
