@@ -218,8 +218,11 @@ fn seed(dir: &Path) -> Result<(), String> {
     }
     for (name, segment) in &segments {
         write(&bytes_dir.join(name), segment)?;
-        if let Some(blocks) = blocks_from_segment(segment) {
+        if let Some(blocks) = blocks_from_segment(segment, false) {
             write(&blocks_dir.join(name), &blocks)?;
+        }
+        if let Some(blocks) = blocks_from_segment(segment, true) {
+            write(&blocks_dir.join(format!("lz4-{name}")), &blocks)?;
         }
     }
     for (index, input) in message_seeds().iter().enumerate() {

@@ -15,10 +15,11 @@
 use std::time::{Duration, Instant};
 
 use ulog_decode::{Decoded, Event, MAX_RENDERED_WIDTH};
-use ulog_schema::block::{self, BLOCK_MAGIC};
+use ulog_schema::block::{self, Encoding, Lz4BlockHeader, BLOCK_MAGIC, LZ4_BLOCK_MAGIC};
 use ulog_schema::entry::{self, kind, ArgDef, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::{varint, ArgKind, ClockSource, Level, VERSION_MAJOR, VERSION_MINOR};
+use zerocopy::IntoBytes;
 
 /// Wall time at tick 0 of every built segment: 2026-12-04T19:12:39Z.
 const START_NS: u64 = 1_796_411_559_000_000_000;
@@ -83,7 +84,10 @@ pub fn header_bytes(variant: u8) -> Vec<u8> {
 /// - bits 0 and 1: 0 writes a valid block, 1 one with a wrong checksum, 2 the payload alone
 ///   without a block header, and 3 a block header whose length claims twice the payload;
 /// - bits 2 and 3 set the sequence number: the chunk's index, the previous block's number
-///   (a repeated block), the index plus one (a missing block), or 0.
+///   (a repeated block), the index plus one (a missing block), or 0;
+/// - bits 4 and 5 set the encoding: plain, LZ4-compressed when that makes the block smaller,
+///   the payload stored as if it were LZ4 data of 4 times its length, or compressed with a
+///   stated length above [`block::MAX_RAW_LEN`]. Each has a valid checksum.
 pub fn segment_from_blocks(input: &[u8]) -> Vec<u8> {
     let Some((&variant, rest)) = input.split_first() else {
         return Vec::new();
@@ -100,6 +104,7 @@ pub fn segment_from_blocks(input: &[u8]) -> Vec<u8> {
             _ => 0,
         };
         previous = sequence;
+        let start = out.len();
         let payload = &payload[..payload.len().min(block::MAX_PAYLOAD_LEN)];
         match control & 0b11 {
             2 => {
@@ -107,9 +112,7 @@ pub fn segment_from_blocks(input: &[u8]) -> Vec<u8> {
                 continue;
             }
             mode => {
-                let start = block::begin(&mut out);
-                out.extend_from_slice(payload);
-                block::finish(&mut out, start, sequence);
+                push_block(&mut out, payload, sequence, control >> 4 & 0b11);
                 if mode == 1 {
                     out[start + 12] ^= 0x01;
                 } else if mode == 3 {
@@ -120,6 +123,44 @@ pub fn segment_from_blocks(input: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Appends a block of `payload` in the encoding that `encoding` selects, as
+/// [`segment_from_blocks`] describes.
+fn push_block(out: &mut Vec<u8>, payload: &[u8], sequence: u32, encoding: u8) {
+    let start = block::begin(out);
+    out.extend_from_slice(payload);
+    match encoding {
+        0 => block::finish(out, start, sequence),
+        1 => {
+            block::Lz4Compressor::new().finish(out, start, sequence);
+        }
+        2 => {
+            let raw_len = (payload.len() as u32).saturating_mul(4);
+            out.truncate(start);
+            push_lz4_header(out, sequence, raw_len, payload);
+        }
+        _ => {
+            if block::Lz4Compressor::new().finish(out, start, sequence) {
+                let stored = out.split_off(start + block::LZ4_HEADER_LEN);
+                out.truncate(start);
+                push_lz4_header(out, sequence, u32::MAX, &stored);
+            }
+        }
+    }
+}
+
+/// Appends a compressed block's header and `stored`, with the checksum that matches them.
+fn push_lz4_header(out: &mut Vec<u8>, sequence: u32, raw_len: u32, stored: &[u8]) {
+    let header = Lz4BlockHeader {
+        magic: LZ4_BLOCK_MAGIC,
+        sequence: sequence.into(),
+        payload_len: (stored.len() as u32).into(),
+        checksum: block::lz4_checksum(sequence, raw_len, stored).into(),
+        raw_len: raw_len.into(),
+    };
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(stored);
 }
 
 /// Splits `bytes` at every [`BLOCK_MAGIC`]; the bytes before the first one are a chunk too.
@@ -147,14 +188,23 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Converts a segment into the input format of [`segment_from_blocks`], to seed its corpus.
+/// Blocks that were compressed stay compressed, and with `compress` all of them are.
 /// Damaged blocks and bytes between blocks are left out.
-pub fn blocks_from_segment(segment: &[u8]) -> Option<Vec<u8>> {
+pub fn blocks_from_segment(segment: &[u8], compress: bool) -> Option<Vec<u8>> {
     let (_, header_len) = FileHeader::decode(segment).ok()?;
     let mut out = vec![0];
+    let mut entries = Vec::new();
     for block in block::BlockReader::new(&segment[header_len..], header_len).flatten() {
+        let Ok(payload) = block.entries(&mut entries) else {
+            continue;
+        };
+        let control = match block.encoding {
+            Encoding::Plain if !compress => 0,
+            _ => 0b1_0000,
+        };
         out.extend_from_slice(&BLOCK_MAGIC);
-        out.push(0);
-        out.extend_from_slice(block.payload);
+        out.push(control);
+        out.extend_from_slice(payload);
     }
     Some(out)
 }
