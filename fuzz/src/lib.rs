@@ -271,18 +271,18 @@ pub fn segment_from_message(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Largest rendered form of one argument, apart from the bytes of its own text: a padded
-/// number of [`MAX_RENDERED_WIDTH`] fill characters of up to 4 bytes each, a float with that
-/// many decimals, and the notes that a width or precision was lowered.
+/// Largest rendered form of one argument, apart from the bytes of its own text. It covers a
+/// number padded with [`MAX_RENDERED_WIDTH`] fill characters of up to 4 bytes each, a float
+/// with that many decimals, and the notes that a width or precision was lowered.
 const MAX_RENDERED_ARG: usize = 4 * MAX_RENDERED_WIDTH + MAX_RENDERED_WIDTH + 1024;
 
 /// Largest growth of text when it is rendered: `Debug` escapes a byte as `\u{XXXX}`, and the
 /// raw form of a site that cannot render lists its arguments this way.
 const MAX_ESCAPE_GROWTH: usize = 10;
 
-/// Decodes `segment`, writes it as text and JSON, and checks that each message stays within
-/// the bound that the width cap promises, that the text output is UTF-8, that the JSON output
-/// is one valid object per event, and that all of it takes less than [`MAX_DECODE_TIME`].
+/// Decodes `segment`, writes it as text and JSON, and checks the result. Each message must
+/// stay within the bound that the width cap promises, the text output must be UTF-8, and the
+/// JSON output one valid object per event. All of it must take less than [`MAX_DECODE_TIME`].
 ///
 /// # Panics
 ///
