@@ -1,11 +1,15 @@
-//! The decoder: collects sources, decodes them in process-run order, and orders the events.
+//! The decoder: collects sources, decodes each file (several at a time when asked), joins
+//! the files' tables in process-run order, and orders the events.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 
 use ulog_schema::header::FileHeader;
 
-use crate::events::{Damage, Decoded};
+use crate::events::{Damage, Decoded, Site, Thread};
 use crate::input::{read_input, Input, InputError, Source};
+use crate::order::{Ordered, Run};
+use crate::parallel;
 use crate::segment::{self, Segment, Tables};
 
 /// Collects segment files, then decodes them together into one ordered stream.
@@ -49,9 +53,15 @@ impl Decoder {
         self
     }
 
-    /// Decodes every source. Whatever cannot be decoded is listed in [`Decoded::damage`],
-    /// and everything intact is in [`Decoded::events`].
+    /// Decodes every source on the calling thread. Whatever cannot be decoded is listed in
+    /// [`Decoded::damage`], and everything intact is in [`Decoded::events`].
     pub fn decode(self) -> Decoded {
+        self.decode_parallel(NonZeroUsize::MIN)
+    }
+
+    /// Decodes every source as [`Decoder::decode`] does, with up to `jobs` files decoded at
+    /// the same time. The result is the same for every `jobs`.
+    pub fn decode_parallel(self, jobs: NonZeroUsize) -> Decoded {
         let mut seen = HashSet::new();
         let mut sources: Vec<Source> = self
             .sources
@@ -64,12 +74,12 @@ impl Decoder {
             })
             .collect();
 
-        let mut tables = Tables::default();
+        let mut merged = Merged::default();
         let mut headers = Vec::new();
         for (index, source) in sources.iter().enumerate() {
             match FileHeader::decode(&source.bytes) {
                 Ok((header, len)) => headers.push((index, header, len)),
-                Err(error) => tables.damage.push(Damage {
+                Err(error) => merged.damage.push(Damage {
                     path: source.name.clone(),
                     offset: 0,
                     message: error.to_string(),
@@ -79,7 +89,7 @@ impl Decoder {
         headers
             .sort_by_key(|(_, header, _)| (header.start_unix_ns, header.pid, header.file_sequence));
 
-        for (index, header, header_len) in &headers {
+        let parts = parallel::map(&headers, jobs, |(index, header, header_len)| {
             let source = &sources[*index];
             let segment = Segment {
                 file: *index as u32,
@@ -88,16 +98,74 @@ impl Decoder {
                 header,
                 header_len: *header_len,
             };
+            let mut tables = Tables::default();
             let decompressed = segment::decode(&mut tables, &segment);
+            (tables, decompressed)
+        });
+        for ((part, decompressed), (index, header, _)) in parts.into_iter().zip(&headers) {
+            // Records of compressed blocks point past the file's own bytes, into this.
             sources[*index].bytes.extend_from_slice(&decompressed);
+            merged.add(part, header);
         }
 
         Decoded {
             files: sources,
-            sites: tables.sites,
-            threads: tables.threads,
-            slots: tables.timeline.into_ordered(),
-            damage: tables.damage,
+            sites: merged.sites,
+            threads: merged.threads,
+            ordered: Ordered::new(merged.runs),
+            damage: merged.damage,
+        }
+    }
+}
+
+/// Identity of a thread across the files of one process run: pid, start time, thread id.
+type ThreadKey = (u32, u64, u32);
+
+/// The tables of every file decoded so far, joined in process-run order.
+#[derive(Debug, Default)]
+struct Merged {
+    sites: Vec<Site>,
+    threads: Vec<Thread>,
+    thread_index: HashMap<ThreadKey, u32>,
+    /// Each file's runs, in process-run order.
+    runs: Vec<Run>,
+    /// Latest timestamp of each thread in the files joined so far, by thread index.
+    latest: Vec<i64>,
+    damage: Vec<Damage>,
+}
+
+impl Merged {
+    /// Joins one file's tables, which must come after every file joined so far in
+    /// process-run order. The result equals decoding all those files into one table.
+    fn add(&mut self, mut part: Tables, header: &FileHeader) {
+        let site_offset = self.sites.len() as u32;
+        self.sites.append(&mut part.sites);
+        self.damage.append(&mut part.damage);
+
+        let mut runs = part.timeline.take_runs();
+        runs.resize_with(part.threads.len(), Default::default);
+        for (thread, mut run) in part.threads.into_iter().zip(runs) {
+            let key = (thread.pid, header.start_unix_ns, thread.id);
+            let index = match self.thread_index.get(&key) {
+                Some(&index) => {
+                    // A later file's definition of the thread's name wins, as within a file.
+                    self.threads[index as usize].name = thread.name;
+                    index
+                }
+                None => {
+                    let index = self.threads.len() as u32;
+                    self.thread_index.insert(key, index);
+                    self.threads.push(thread);
+                    self.latest.push(i64::MIN);
+                    index
+                }
+            };
+            let latest = &mut self.latest[index as usize];
+            run.rise_to(*latest);
+            *latest = run.last_ts().unwrap_or(*latest);
+            run.thread = index;
+            run.site_offset = site_offset;
+            self.runs.push(run);
         }
     }
 }

@@ -2,12 +2,13 @@
 
 use std::fmt;
 
-use ulog_schema::packed::decode_packed_args;
-use ulog_schema::record::{decode_args, ArgValue};
+use ulog_schema::packed::decode_packed_args_into;
+use ulog_schema::record::{decode_args_into, ArgValue};
 use ulog_schema::{ArgKind, Level};
 
 use crate::input::Source;
 use crate::message::{render_raw, Template};
+use crate::order::{Chunk, Ordered, Run, Stored};
 
 /// A call site, gathered from one file's site entry.
 #[derive(Debug)]
@@ -36,7 +37,8 @@ pub(crate) struct Thread {
 /// [`Slot::site`] of a drop marker.
 pub(crate) const DROP_MARKER: u32 = u32::MAX;
 
-/// One event, kept small because a decode may hold many millions of them.
+/// One event as a file's decoder produces it. The timeline stores it without its thread, in
+/// the thread's run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub ts_ns: i64,
@@ -81,25 +83,36 @@ pub struct Decoded {
     pub(crate) files: Vec<Source>,
     pub(crate) sites: Vec<Site>,
     pub(crate) threads: Vec<Thread>,
-    pub(crate) slots: Vec<Slot>,
+    pub(crate) ordered: Ordered,
     pub(crate) damage: Vec<Damage>,
 }
 
 impl Decoded {
     /// Returns the events in time order. One thread's events keep the order the thread
-    /// wrote them in.
+    /// wrote them in, and events of several threads with the same timestamp come in the
+    /// order their threads first appear in the inputs (process runs by start time).
     pub fn events(&self) -> impl ExactSizeIterator<Item = Event<'_>> + '_ {
-        self.slots.iter().map(|slot| self.event(slot))
+        self.chunk_events(&self.ordered.all())
+    }
+
+    /// Returns the events of one chunk of [`Ordered::chunks`] in time order.
+    pub(crate) fn chunk_events<'a>(
+        &'a self,
+        chunk: &Chunk,
+    ) -> impl ExactSizeIterator<Item = Event<'a>> + 'a {
+        self.ordered
+            .merge(chunk)
+            .map(|(run, stored)| self.event(run, stored))
     }
 
     /// Number of events, records and drop markers.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.ordered.len()
     }
 
     /// Returns whether no event was decoded.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.ordered.len() == 0
     }
 
     /// Problems found, in the order the files were read.
@@ -112,24 +125,29 @@ impl Decoded {
         self.damage.is_empty()
     }
 
-    fn event<'a>(&'a self, slot: &'a Slot) -> Event<'a> {
-        let thread = &self.threads[slot.thread as usize];
-        if slot.site == DROP_MARKER {
+    fn event<'a>(&'a self, run: &Run, stored: &Stored) -> Event<'a> {
+        let thread_index = run.thread;
+        let thread = &self.threads[thread_index as usize];
+        if stored.site == DROP_MARKER {
             Event::Dropped(DropMarker {
-                ts_ns: slot.ts_ns,
+                ts_ns: stored.ts_ns,
                 thread,
-                count: slot.data,
+                thread_index,
+                count: stored.data,
             })
         } else {
-            let site = &self.sites[slot.site as usize];
+            let site_index = stored.site + run.site_offset;
+            let site = &self.sites[site_index as usize];
             let bytes = &self.files[site.file as usize].bytes;
-            let start = slot.data as usize;
+            let start = stored.data as usize;
             Record {
-                ts_ns: slot.ts_ns,
+                ts_ns: stored.ts_ns,
                 thread,
+                thread_index,
                 site,
-                arg_bytes: &bytes[start..start + slot.len as usize],
-                packed: slot.packed,
+                site_index,
+                arg_bytes: &bytes[start..start + stored.len()],
+                packed: stored.packed(),
             }
             .into()
         }
@@ -174,7 +192,9 @@ impl<'a> Event<'a> {
 pub struct Record<'a> {
     ts_ns: i64,
     thread: &'a Thread,
+    thread_index: u32,
     site: &'a Site,
+    site_index: u32,
     arg_bytes: &'a [u8],
     packed: bool,
 }
@@ -239,17 +259,20 @@ impl<'a> Record<'a> {
     /// A site whose format string cannot render its arguments, which the decoder reported as
     /// damage, gives the raw format string followed by a note and the arguments.
     pub fn write_message(&self, out: &mut String) {
-        let values = self.values();
+        let mut values = Vec::new();
+        self.values_into(&mut values);
         self.write_message_with(&values, out);
     }
 
     /// Argument names and values, in call order.
     pub fn args(&self) -> Vec<(&'a str, ArgValue<'a>)> {
+        let mut values = Vec::new();
+        self.values_into(&mut values);
         self.site
             .names
             .iter()
             .map(|name| &**name)
-            .zip(self.values())
+            .zip(values)
             .collect()
     }
 
@@ -257,17 +280,30 @@ impl<'a> Record<'a> {
         self.site.names.iter().map(|name| &**name)
     }
 
-    /// Decodes the argument values. The decoder checked these bytes against the same kinds
-    /// when it read the record, so an error here would be a bug, and it gives no values
-    /// rather than wrong ones.
-    pub(crate) fn values(&self) -> Vec<ArgValue<'a>> {
+    /// Replaces the contents of `values` with the decoded argument values. The decoder
+    /// checked these bytes against the same kinds when it read the record, so an error here
+    /// would be a bug, and it leaves no values rather than wrong ones.
+    pub(crate) fn values_into(&self, values: &mut Vec<ArgValue<'a>>) {
+        values.clear();
         let kinds = self.site.kinds.iter().copied();
         let decoded = if self.packed {
-            decode_packed_args(kinds, self.arg_bytes)
+            decode_packed_args_into(kinds, self.arg_bytes, values)
         } else {
-            decode_args(kinds, self.arg_bytes)
+            decode_args_into(kinds, self.arg_bytes, values)
         };
-        decoded.map(|(values, _)| values).unwrap_or_default()
+        if decoded.is_err() {
+            values.clear();
+        }
+    }
+
+    /// Index of the thread in [`Decoded`]'s threads.
+    pub(crate) fn thread_index(&self) -> u32 {
+        self.thread_index
+    }
+
+    /// Index of the call site in [`Decoded`]'s sites.
+    pub(crate) fn site_index(&self) -> u32 {
+        self.site_index
     }
 
     pub(crate) fn write_message_with(&self, values: &[ArgValue<'a>], out: &mut String) {
@@ -288,6 +324,7 @@ impl<'a> Record<'a> {
 pub struct DropMarker<'a> {
     ts_ns: i64,
     thread: &'a Thread,
+    thread_index: u32,
     count: u64,
 }
 
@@ -315,5 +352,10 @@ impl<'a> DropMarker<'a> {
     /// Records dropped.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Index of the thread in [`Decoded`]'s threads.
+    pub(crate) fn thread_index(&self) -> u32 {
+        self.thread_index
     }
 }

@@ -1,12 +1,13 @@
 //! `ulog-decode`: prints ulog segment files as text or JSON lines, ordered by time.
 
 use std::io::{self, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, ValueEnum};
-use ulog_decode::{decode_paths, write_json, write_text, Input};
+use ulog_decode::{write_json_parallel, write_text_parallel, Decoder, Input, InputError};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -32,6 +33,18 @@ struct Cli {
     /// Output format
     #[arg(long, value_enum, ignore_case = true, default_value_t = Format::Text)]
     format: Format,
+
+    /// Threads that decode files and render output; 1 decodes on the main thread only. The
+    /// output is the same for every value [default: the available parallelism]
+    #[arg(short = 'j', long, value_name = "N", value_parser = parse_jobs)]
+    jobs: Option<NonZeroUsize>,
+}
+
+/// Reads `--jobs`: a whole number of at least 1.
+fn parse_jobs(value: &str) -> Result<NonZeroUsize, String> {
+    value.parse().map_err(|_| {
+        format!("'{value}' is not a thread count; pass a whole number of at least 1, such as 4")
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,12 +90,22 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
              name it once"
         );
     }
-    let decoded = decode_paths(&inputs)?;
+    if inputs.is_empty() {
+        return Err(InputError::Empty.into());
+    }
+    let jobs = cli
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+    let mut decoder = Decoder::new();
+    for input in &inputs {
+        decoder.add_input(input)?;
+    }
+    let decoded = decoder.decode_parallel(jobs);
 
     let stdout = io::stdout().lock();
     let written = match cli.format {
-        Format::Text => write_text(&decoded, stdout),
-        Format::Json => write_json(&decoded, stdout),
+        Format::Text => write_text_parallel(&decoded, stdout, jobs),
+        Format::Json => write_json_parallel(&decoded, stdout, jobs),
     };
     match written {
         Ok(()) => {}
@@ -136,7 +159,10 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     let rendered = error.to_string();
     let first_line = rendered.lines().next().unwrap_or_default();
     let problem = first_line.strip_prefix("error: ").unwrap_or(first_line);
-    report(&format!("{problem}: {}", usage_fix(error)));
+    match usage_fix(error) {
+        Some(fix) => report(&format!("{problem}: {fix}")),
+        None => report(problem),
+    }
     ExitCode::from(2)
 }
 
@@ -146,16 +172,17 @@ fn option_name(arg: &str) -> &str {
     arg.split(' ').next().unwrap_or(arg)
 }
 
-/// Tells what to do about a command-line error.
-fn usage_fix(error: &clap::Error) -> String {
+/// Tells what to do about a command-line error, or returns `None` when clap's message already
+/// does, as the value parser of `--jobs` does.
+fn usage_fix(error: &clap::Error) -> Option<String> {
     let context = |kind| match error.get(kind) {
         Some(ContextValue::String(value)) => Some(value.as_str()),
         _ => None,
     };
     if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue) {
-        return format!("use one of {}", values.join(", "));
+        return Some(format!("use one of {}", values.join(", ")));
     }
-    match (
+    let fix = match (
         error.kind(),
         context(ContextKind::InvalidArg),
         context(ContextKind::PriorArg),
@@ -174,6 +201,8 @@ fn usage_fix(error: &clap::Error) -> String {
         (ErrorKind::UnknownArgument, _, _, Some(suggested)) => {
             format!("did you mean {suggested}? Run `ulog-decode --help` for usage")
         }
+        (ErrorKind::ValueValidation, ..) => return None,
         _ => "run `ulog-decode --help` for usage".to_owned(),
-    }
+    };
+    Some(fix)
 }

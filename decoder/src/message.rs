@@ -6,6 +6,7 @@ use ulog_schema::fmt::{self, Piece, Spec};
 use ulog_schema::record::ArgValue;
 use ulog_schema::ArgKind;
 
+use crate::number;
 use crate::spec::render_value;
 
 /// A format string that cannot render the arguments its call site declares.
@@ -129,12 +130,8 @@ fn push_plain(out: &mut String, value: &ArgValue<'_>) {
         ArgValue::I32(v) => out.push_str(integer.format(*v)),
         ArgValue::I64(v) => out.push_str(integer.format(*v)),
         ArgValue::I128(v) => out.push_str(integer.format(*v)),
-        ArgValue::F32(v) => {
-            let _ = write!(out, "{v}");
-        }
-        ArgValue::F64(v) => {
-            let _ = write!(out, "{v}");
-        }
+        ArgValue::F32(v) => number::push_f32(out, *v),
+        ArgValue::F64(v) => number::push_f64(out, *v),
         ArgValue::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
         ArgValue::Char(c) => out.push(*c),
         ArgValue::Str(text) => out.push_str(text),

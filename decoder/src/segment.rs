@@ -15,7 +15,8 @@
 //! per file stops at [`MAX_REPORTS_PER_FILE`], and the checksum work spent on damaged blocks at
 //! [`block::MAX_FAILED_CHECKSUM_RATIO`] times the file's size.
 
-use std::collections::HashMap;
+// foldhash rather than the standard SipHash: the record loop looks up a site per record.
+use foldhash::HashMap;
 
 use ulog_schema::block::{self, BlockError};
 use ulog_schema::entry::{
@@ -106,16 +107,16 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
         segment,
         decompressed: &decompressed,
         compressed_block: None,
-        sites: HashMap::new(),
-        threads: HashMap::new(),
+        sites: HashMap::default(),
+        threads: HashMap::default(),
         clock: segment.header.clock,
-        latest: HashMap::new(),
+        latest: HashMap::default(),
         end: None,
         records: 0,
         dropped: 0,
         damaged: false,
         unreported: 0,
-        blocks: HashMap::new(),
+        blocks: HashMap::default(),
         previous_block: None,
         next_block: 0,
         damage_since_block: false,
@@ -427,8 +428,10 @@ impl<'a> State<'_, 'a> {
         let sites = &self.sites;
         let tables = &mut *self.tables;
         loop {
+            let mut site = 0;
             let next = reader.next_record(|id| {
                 let (index, _) = *sites.get(&id)?;
+                site = index;
                 Some(&*tables.sites[index as usize].kinds)
             });
             let record = match next {
@@ -445,7 +448,7 @@ impl<'a> State<'_, 'a> {
             tables.timeline.push(Slot {
                 ts_ns,
                 data: (origin_offset + offset_in(origin, record.args)) as u64,
-                site: sites[&record.site].0,
+                site,
                 thread,
                 len: record.args.len() as u32,
                 packed: true,

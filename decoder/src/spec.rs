@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 use ulog_schema::fmt::{Align, Spec, Type};
 use ulog_schema::record::ArgValue;
 
+use crate::number;
+
 /// Largest width or precision this decoder renders. A spec that requests more is rendered
 /// with this limit and a note after the value, which keeps a hostile file from making each
 /// message tens of megabytes long.
@@ -181,6 +183,12 @@ pub fn render_value(out: &mut String, value: &ArgValue<'_>, spec: &Spec) {
 
     let start = out.len();
     let class = classify(value, spec.ty);
+    if width.lowered_from.is_none()
+        && precision.lowered_from.is_none()
+        && push_decimal(out, &class, spec, flags)
+    {
+        return;
+    }
     let numeric = !matches!(class, Class::Text(_) | Class::Char(_));
     let quoted = spec.ty == Type::Debug && matches!(value, ArgValue::Str(_) | ArgValue::Char(_));
     // Writing to a `String` cannot fail, so the `fmt::Result`s carry no information.
@@ -222,6 +230,88 @@ pub fn render_value(out: &mut String, value: &ArgValue<'_>, spec: &Spec) {
                 " [ulog-decode: {what} {asked} lowered to {MAX_RENDERED_WIDTH}]"
             );
         }
+    }
+}
+
+/// Renders the common decimal cases without `write!`: integers by `Display`, and finite
+/// floats by `Display` with or without a precision of up to
+/// [`number::MAX_FIXED_PRECISION`]. Returns `false`, appending nothing, for any other case.
+fn push_decimal(out: &mut String, class: &Class<'_>, spec: &Spec, flags: Flags) -> bool {
+    if spec.ty != Type::Display {
+        return false;
+    }
+    let start = out.len();
+    let negative = match *class {
+        Class::Unsigned(v) => {
+            push_sign(out, false, flags.plus);
+            number::push_u128(out, v);
+            false
+        }
+        // Integers ignore the precision, as in Rust.
+        Class::Signed(v) => {
+            push_sign(out, v < 0, flags.plus);
+            number::push_u128(out, v.unsigned_abs());
+            v < 0
+        }
+        Class::F64(v) => return push_float(out, v, false, spec, flags),
+        Class::F32(v) => return push_float(out, f64::from(v), true, spec, flags),
+        Class::Bits(_) | Class::Text(_) | Class::Char(_) => return false,
+    };
+    pad_number(out, start, usize::from(negative || flags.plus), spec, flags);
+    true
+}
+
+/// Renders a finite float for [`push_decimal`]. An `f32` arrives widened to `f64`, which is
+/// exact and so rounds to the same decimals, but its shortest digits are those of the `f32`.
+fn push_float(out: &mut String, value: f64, single: bool, spec: &Spec, flags: Flags) -> bool {
+    if !value.is_finite()
+        || flags
+            .precision
+            .is_some_and(|precision| precision > number::MAX_FIXED_PRECISION)
+    {
+        return false;
+    }
+    let start = out.len();
+    let negative = value.is_sign_negative();
+    push_sign(out, negative, flags.plus);
+    let magnitude = value.abs();
+    match flags.precision {
+        Some(precision) => {
+            let pushed = number::push_fixed(out, magnitude, precision);
+            debug_assert!(pushed, "finite values with a small precision always render");
+        }
+        None if single => number::push_f32(out, magnitude as f32),
+        None => number::push_f64(out, magnitude),
+    }
+    pad_number(out, start, usize::from(negative || flags.plus), spec, flags);
+    true
+}
+
+fn push_sign(out: &mut String, negative: bool, plus: bool) {
+    if negative {
+        out.push('-');
+    } else if plus {
+        out.push('+');
+    }
+}
+
+/// Pads the number written after `start`, whose sign takes `sign_len` bytes, to the width:
+/// with zeros after the sign for the `0` flag, else with the fill, right-aligned by default.
+fn pad_number(out: &mut String, start: usize, sign_len: usize, spec: &Spec, flags: Flags) {
+    if spec.zero_pad {
+        let len = out.len() - start;
+        if flags.width > len {
+            let zeros: String = std::iter::repeat_n('0', flags.width - len).collect();
+            out.insert_str(start + sign_len, &zeros);
+        }
+    } else {
+        pad(
+            out,
+            start,
+            flags.width,
+            spec.fill,
+            spec.align.unwrap_or(Align::Right),
+        );
     }
 }
 

@@ -389,3 +389,24 @@ fn unreadable_directory_names_the_path() {
         )
     );
 }
+
+#[test]
+fn zero_jobs_is_a_usage_error() {
+    let output = ulog_decode(&["--jobs", "0", "x.ulog"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "ulog-decode: invalid value '0' for '--jobs <N>': '0' is not a thread count; pass a \
+         whole number of at least 1, such as 4\n"
+    );
+}
+
+#[test]
+fn repeated_jobs_is_a_usage_error() {
+    let output = ulog_decode(&["-j", "2", "-j", "3", "x.ulog"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "ulog-decode: the argument '--jobs <N>' cannot be used multiple times: give --jobs once\n"
+    );
+}

@@ -34,7 +34,7 @@ fn threads_interleave_by_time() {
 }
 
 #[test]
-fn ties_keep_each_thread_order() {
+fn ties_go_by_thread_then_sequence() {
     let mut segment = two_threads(0);
     record(&mut segment, 1, 10, "a1");
     record(&mut segment, 2, 20, "b1");
@@ -42,7 +42,9 @@ fn ties_keep_each_thread_order() {
     record(&mut segment, 2, 15, "b2");
     record(&mut segment, 1, 20, "a3");
     let decoded = decode(&[segment.finish()]);
-    assert_eq!(messages(&decoded), ["a1", "b1", "a2", "b2", "a3"]);
+    // At time 20, thread a (defined first) comes before thread b, each in its own order;
+    // b2 rises from 15 to its thread's previous 20.
+    assert_eq!(messages(&decoded), ["a1", "a2", "a3", "b1", "b2"]);
 }
 
 #[test]
@@ -130,4 +132,50 @@ fn same_file_twice_on_disk_is_read_once() {
     ];
     let decoded = ulog_decode::decode_paths(&inputs).unwrap();
     assert_eq!(messages(&decoded), ["once"]);
+}
+
+#[test]
+fn resync_stepping_back_never_moves_a_thread_back() {
+    let mut segment = two_threads(0);
+    record(&mut segment, 1, 1_000, "a1");
+    record(&mut segment, 2, 1_500, "b1");
+    // From tick 2_000 on, the clock reads 1.5 µs earlier than the header's anchor gave.
+    segment.clock(2_000, common::START_NS + 500, 1_000_000_000);
+    record(&mut segment, 1, 2_000, "a2");
+    record(&mut segment, 2, 2_100, "b2");
+    let decoded = decode(&[segment.finish()]);
+    let start = common::START_NS as i64;
+    let times: Vec<i64> = decoded
+        .events()
+        .map(|event| event.ts_ns() - start)
+        .collect();
+    assert_eq!(messages(&decoded), ["a1", "a2", "b1", "b2"]);
+    assert_eq!(times, [1_000, 1_000, 1_500, 1_500]);
+}
+
+#[test]
+fn fraction_stays_in_range_around_resyncs() {
+    let mut segment = two_threads(0);
+    segment.clock(1_000, 500, 1_000_000_000);
+    record(&mut segment, 1, 0, "before the epoch");
+    segment.clock(10, 1_999_999_999, 1_000_000_000);
+    record(&mut segment, 2, 10, "last nanosecond");
+    record(&mut segment, 2, 11, "next second");
+    let decoded = decode(&[segment.finish()]);
+
+    let mut text = Vec::new();
+    ulog_decode::write_text(&decoded, &mut text).unwrap();
+    let times: Vec<String> = String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .map(|line| line[..30].to_owned())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "1969-12-31T23:59:59.999999500Z",
+            "1970-01-01T00:00:01.999999999Z",
+            "1970-01-01T00:00:02.000000000Z",
+        ]
+    );
 }

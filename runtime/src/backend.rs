@@ -8,6 +8,14 @@
 //! poll interval, unless a flush or stop request rings its doorbell earlier. With busy polling
 //! it spins instead, and writes what it has once per poll interval. Requests from the crash
 //! paths arrive through `crash::LINK`, which needs no lock.
+//!
+//! When a write fails, for example on a full disk, the backend stops draining: records stay
+//! in the rings, and producers whose ring fills up drop and count their records, or wait
+//! under `Overflow::Block`. It retries the write once per poll interval, and on every flush
+//! request, before each pass, so a disk that has room again takes the waiting records at
+//! once. Drop counts reach the file as drop markers once writing works again. When the
+//! logger stops, the backend tries once more and then gives up: what it cannot write is
+//! counted as lost.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +54,24 @@ pub(crate) struct Control {
 /// The backend's ring for one thread, with what it has already reported.
 struct Ring {
     handle: RingHandle,
+    /// The ring's drop count already added to the stats.
+    drops_counted: u64,
+    /// The ring's drop count already written as drop markers.
     drops_reported: u64,
+}
+
+impl Ring {
+    /// Adds the drops since the last call to the process's and the thread's stats.
+    fn count_drops(&mut self, total: u64) {
+        let Some(new_drops) = total.checked_sub(self.drops_counted).filter(|&new| new > 0) else {
+            return;
+        };
+        self.drops_counted = total;
+        STATS
+            .records_dropped
+            .fetch_add(new_drops, Ordering::Relaxed);
+        self.handle.thread.counters.add_logged(0, new_drops);
+    }
 }
 
 pub(crate) struct Backend {
@@ -107,23 +132,31 @@ impl Backend {
             let stopping = self.control.stop.load(Ordering::Acquire) || LINK.stop_requested();
             let flush_target = self.lock_flush().requested;
             let urgent_target = LINK.requested();
+            let flush_due =
+                flush_target > self.lock_flush().completed || LINK.is_due(urgent_target);
+
+            // A sleeping backend wakes once per poll interval, so only a spinning one needs
+            // the clock to keep its retries at that rate.
+            let retry_due = !self.busy_poll || self.last_seal.elapsed() >= self.poll_interval;
+            if self.writer.write_pending() && (retry_due || flush_due || stopping) {
+                self.seal();
+            }
 
             let moved = self.pass();
             let idle = moved == 0;
 
-            if self.last_resync.elapsed() >= RESYNC_INTERVAL {
+            if self.last_resync.elapsed() >= RESYNC_INTERVAL && !self.writer.write_pending() {
                 let sync = self.calibration.resync();
                 self.writer.clock(sync).ok();
                 self.last_resync = Instant::now();
             }
-            let flush_due =
-                flush_target > self.lock_flush().completed || LINK.is_due(urgent_target);
             // A spinning backend finds nothing on most passes, and sealing on each would
             // write a small block per pass.
             let seal_when_idle = idle && !self.busy_poll;
-            if seal_when_idle || flush_due || self.last_seal.elapsed() >= self.poll_interval {
-                self.writer.seal().ok();
-                self.last_seal = Instant::now();
+            let seal_due =
+                seal_when_idle || flush_due || self.last_seal.elapsed() >= self.poll_interval;
+            if seal_due && !self.writer.write_pending() {
+                self.seal();
             }
             if flush_due {
                 LINK.complete(urgent_target);
@@ -147,6 +180,13 @@ impl Backend {
         self.shut_down();
     }
 
+    /// Writes the open block, or retries a failed write. A failure is counted by the writer
+    /// and retried on a later poll.
+    fn seal(&mut self) {
+        self.writer.seal().ok();
+        self.last_seal = Instant::now();
+    }
+
     fn lock_flush(&self) -> std::sync::MutexGuard<'_, FlushState> {
         self.control
             .flush
@@ -154,22 +194,31 @@ impl Backend {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Drains every ring once. Returns the bytes moved.
+    /// Drains every ring once, and stops early while a write is pending; the rings' drops are
+    /// then only counted. Returns the bytes moved.
     fn pass(&mut self) -> usize {
         self.adopt_new_rings(false);
         let mut moved = 0;
         let mut index = 0;
-        while index < self.rings.len() {
+        while index < self.rings.len() && !self.writer.write_pending() {
             // A producer that is gone wrote everything it will ever write, so checking
             // before draining guarantees that the last drain reads its final records.
             let abandoned = self.rings[index].handle.ring.is_closed();
             moved += self.drain(index);
-            if abandoned {
+            // A drain that stopped at a failed write may have left records behind.
+            if abandoned && !self.writer.write_pending() {
                 let ring = self.rings.swap_remove(index);
                 ring.handle.thread.counters.mark_exited();
                 STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
             } else {
                 index += 1;
+            }
+        }
+        if self.writer.write_pending() {
+            // Drop markers wait until writing works again, but the stats show drops at once.
+            for ring in &mut self.rings {
+                let total = ring.handle.ring.dropped();
+                ring.count_drops(total);
             }
         }
         moved
@@ -191,33 +240,44 @@ impl Backend {
             STATS.active_threads.fetch_add(1, Ordering::Relaxed);
             self.rings.push(Ring {
                 handle,
+                drops_counted: 0,
                 drops_reported: 0,
             });
         }
     }
 
-    /// Moves every complete record of one ring into the writer. Returns the bytes moved.
+    /// Moves every complete record of one ring into the writer, and then its new drop count.
+    /// Stops when a write fails, leaving the remaining records in the ring. Returns the bytes
+    /// moved.
     fn drain(&mut self, index: usize) -> usize {
         let ring = &mut self.rings[index];
+        let shared = Arc::clone(&ring.handle.ring);
         let mut sink = RingSink {
             writer: &mut self.writer,
-            thread: &ring.handle.thread,
-            drops_reported: &mut ring.drops_reported,
+            ring,
             records: 0,
         };
         // SAFETY: the backend thread is every ring's only consumer.
-        let moved = unsafe { ring.handle.ring.drain(&mut sink) };
+        let moved = unsafe { shared.drain(&mut sink) };
         // Drops after the last record drained have no record to precede.
-        sink.drops(ring.handle.ring.dropped());
+        sink.drops(shared.dropped());
         let records = sink.records;
-        ring.handle.thread.counters.add_logged(records, 0);
+        sink.ring.handle.thread.counters.add_logged(records, 0);
         moved
     }
 
-    /// Drains until every ring is empty, then closes the file cleanly.
+    /// Drains until every ring is empty, then closes the file cleanly. A write that still
+    /// fails after one more try loses its block, counted, so that stopping does not wait for
+    /// the disk to have room again.
     fn shut_down(mut self) {
         // Rings registered before the stop may still wait in the registry.
         self.adopt_new_rings(true);
+        // One last try at a failed write. After it, a failed write loses its block and
+        // counts its records, so that stopping does not wait for the disk to have room.
+        if self.writer.write_pending() {
+            self.writer.seal().ok();
+        }
+        self.writer.discard_failed_blocks();
         // TODO: a call that passed the level check before the stop can publish after this
         // last pass; its record is neither written nor counted.
         while self.pass() > 0 {}
@@ -230,33 +290,36 @@ impl Backend {
 /// Destination of one ring's records and drop counts during a drain.
 struct RingSink<'a> {
     writer: &'a mut SegmentWriter,
-    thread: &'a Arc<ThreadShared>,
-    /// The ring's drop count already written as drop markers.
-    drops_reported: &'a mut u64,
+    ring: &'a mut Ring,
     /// Records written to the writer in this drain.
     records: u64,
 }
 
 impl DrainSink for RingSink<'_> {
     fn drops(&mut self, total: u64) {
-        if total <= *self.drops_reported {
+        self.ring.count_drops(total);
+        // While a write is pending the writer takes no entries; the marker waits.
+        if total <= self.ring.drops_reported || self.writer.write_pending() {
             return;
         }
-        let new_drops = total - *self.drops_reported;
-        *self.drops_reported = total;
-        STATS
-            .records_dropped
-            .fetch_add(new_drops, Ordering::Relaxed);
-        self.thread.counters.add_logged(0, new_drops);
-        self.writer.drops(self.thread, new_drops).ok();
+        let new_drops = total - self.ring.drops_reported;
+        self.ring.drops_reported = total;
+        self.writer.drops(&self.ring.handle.thread, new_drops).ok();
     }
 
     fn record(&mut self, bytes: &[u8]) -> usize {
-        let used = write_record(self.writer, self.thread, bytes);
-        if used > 0 {
-            self.records += 1;
+        if self.writer.write_pending() {
+            // Leaves the record in the ring and ends the drain.
+            return 0;
         }
-        used
+        match write_record(self.writer, &self.ring.handle.thread, bytes) {
+            Some(used) => {
+                self.records += 1;
+                used
+            }
+            // Skips the rest of the readable region.
+            None => bytes.len(),
+        }
     }
 }
 
@@ -275,12 +338,16 @@ fn mark_finished(control: &Control) {
 }
 
 /// Parses the record at the start of `bytes`, which runs to the end of what the ring holds,
-/// and writes it. Returns the record's length in the ring, padding included, or 0 when the
-/// bytes are not a whole record.
-fn write_record(writer: &mut SegmentWriter, thread: &Arc<ThreadShared>, bytes: &[u8]) -> usize {
+/// and writes it. Returns the bytes the record takes in the ring, padding included, or
+/// `None` when the bytes are not a whole record.
+fn write_record(
+    writer: &mut SegmentWriter,
+    thread: &Arc<ThreadShared>,
+    bytes: &[u8],
+) -> Option<usize> {
     let Some(prefix) = bytes.get(..RECORD_PREFIX_LEN) else {
         debug_assert!(false, "ring holds a partial record");
-        return 0;
+        return None;
     };
     let (address, ticks) = prefix.split_at(8);
     let address = u64::from_le_bytes(address.try_into().expect("8 bytes")) as usize;
@@ -293,8 +360,8 @@ fn write_record(writer: &mut SegmentWriter, thread: &Arc<ThreadShared>, bytes: &
     // The writer packs the arguments and finds where they end in one pass.
     let Some(args_len) = writer.record(site, thread, ticks, &bytes[RECORD_PREFIX_LEN..]) else {
         debug_assert!(false, "ring holds a partial record");
-        return 0;
+        return None;
     };
     writer.seal_if_full().ok();
-    ring::record_len(RECORD_PREFIX_LEN + args_len)
+    Some(ring::record_len(RECORD_PREFIX_LEN + args_len))
 }

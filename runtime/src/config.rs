@@ -18,6 +18,56 @@ pub const MAX_RING_CAPACITY: usize = 1 << 30;
 /// Smallest file size limit accepted by [`Config::max_file_size`].
 pub const MIN_FILE_SIZE: u64 = 64 << 10;
 
+/// Minimum interval accepted by [`Config::rotate_every`]. File names carry the creation time
+/// to the second, so files started more often would share a time in their names.
+pub const MIN_ROTATE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Maximum interval accepted by [`Config::rotate_every`]: 366 days.
+pub const MAX_ROTATE_INTERVAL: Duration = Duration::from_secs(366 * 86_400);
+
+/// Minimum number of files accepted by [`Config::max_files`]: the file being written and the
+/// one before it.
+pub const MIN_RETAINED_FILES: usize = 2;
+
+/// Maximum interval accepted by [`Fsync::Interval`]: one hour.
+pub const MAX_FSYNC_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Room [`Config::validate`] keeps between `max_file_size` and the process's file size limit,
+/// for the block that crosses `max_file_size` and the end marker.
+///
+/// NOTE: a block holding a record with strings longer than this can still reach the limit.
+const FILE_LIMIT_HEADROOM: u64 = 1 << 20;
+
+/// Default permissions of segment files: owner reads and writes, group reads.
+pub const DEFAULT_FILE_MODE: u32 = 0o640;
+
+/// Policy for syncing written segment data to disk with `File::sync_data` (`fdatasync` on
+/// Linux).
+///
+/// The backend writes what it has drained at least once per poll interval, and a written block
+/// sits in the kernel's page cache, so a crash of the process alone loses only what was not
+/// written yet, whatever the setting. What a power loss or kernel crash spares depends on the
+/// setting. A sync blocks only the backend thread, never a logging thread, but a backend
+/// that waits for the disk drains the rings later, so they fill sooner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fsync {
+    /// Never sync. The kernel writes the page cache to disk on its own schedule, on Linux
+    /// about 30 s after a write by default (`vm.dirty_expire_centisecs`). A power loss can
+    /// therefore take the last seconds of records, and the file may lose blocks at its end.
+    #[default]
+    Never,
+    /// Sync after every block, and sync the directory after creating a file. A power loss
+    /// then takes at most the block being written and what is still in memory. This costs
+    /// one disk flush per block written: one per 64 KiB, and, when records trickle in, up to
+    /// one per poll interval and per `ulog::flush` call.
+    EveryBlock,
+    /// Sync at most once per interval when something was written since the last sync, and
+    /// sync each file when it is finished. Sync the directory after creating a file. A power
+    /// loss then takes at most the records written during the last interval plus one poll
+    /// interval.
+    Interval(Duration),
+}
+
 /// Compression that the backend applies to the blocks it writes.
 ///
 /// Compression runs on the backend thread when it writes a block, never in a `ulog!` call.
@@ -53,6 +103,13 @@ pub struct Config {
     pub(crate) max_file_size: u64,
     pub(crate) min_level: Level,
 
+    // Rotation, retention, permissions and durability of segment files.
+    pub(crate) rotate_every: Option<Duration>,
+    pub(crate) max_files: Option<usize>,
+    pub(crate) max_total_bytes: Option<u64>,
+    pub(crate) file_mode: u32,
+    pub(crate) fsync: Fsync,
+
     // Overflow policy and crash safety.
     pub(crate) overflow: Overflow,
     pub(crate) panic_hook: bool,
@@ -72,6 +129,12 @@ impl Default for Config {
             busy_poll: false,
             max_file_size: 256 << 20,
             min_level: Level::Info,
+
+            rotate_every: None,
+            max_files: None,
+            max_total_bytes: None,
+            file_mode: DEFAULT_FILE_MODE,
+            fsync: Fsync::Never,
 
             overflow: Overflow::Drop,
             panic_hook: true,
@@ -146,6 +209,51 @@ impl Config {
     /// Sets the least severe level that is recorded.
     pub fn min_level(mut self, level: Level) -> Self {
         self.min_level = level;
+        self
+    }
+
+    /// Starts a new file once the current one is `interval` old, in addition to the size
+    /// limit of [`max_file_size`](Config::max_file_size). The interval counts from the
+    /// file's creation, and the new file starts at the backend's next poll after it ends.
+    /// Off by default; accepted from 1 s to 366 days.
+    pub fn rotate_every(mut self, interval: Duration) -> Self {
+        self.rotate_every = Some(interval);
+        self
+    }
+
+    /// Keeps at most `count` segment files of this prefix in the directory, the file being
+    /// written included. Each time a file starts, the backend deletes the oldest ones beyond
+    /// the limit. Files of earlier runs and other processes with the same prefix count too,
+    /// so a service that restarts often still keeps a bounded directory. Other files are
+    /// never touched. No limit by default; at least 2.
+    pub fn max_files(mut self, count: usize) -> Self {
+        self.max_files = Some(count);
+        self
+    }
+
+    /// Keeps at most about `bytes` of segment files of this prefix in the directory. Each
+    /// time a file starts, the backend deletes the oldest files until the others take at
+    /// most `bytes - max_file_size`, which leaves room for the new file to grow. A file can
+    /// still exceed `max_file_size` by one block. Files count as for
+    /// [`max_files`](Config::max_files). No limit by default; at least twice
+    /// `max_file_size`.
+    pub fn max_total_bytes(mut self, bytes: u64) -> Self {
+        self.max_total_bytes = Some(bytes);
+        self
+    }
+
+    /// Sets the permission bits of new segment files, such as `0o600`. The backend sets them
+    /// with `fchmod` after creating the file, so the process's umask does not change them.
+    /// Default `0o640`; only the bits in `0o777` are accepted.
+    pub fn file_mode(mut self, mode: u32) -> Self {
+        self.file_mode = mode;
+        self
+    }
+
+    /// Sets when written data is synced to disk; see [`Fsync`] for what each setting
+    /// survives. Default [`Fsync::Never`].
+    pub fn fsync(mut self, policy: Fsync) -> Self {
+        self.fsync = policy;
         self
     }
 
@@ -228,6 +336,7 @@ impl Config {
                 ));
             }
         }
+        self.validate_files()?;
         let prefix = self.file_prefix.take().unwrap_or_else(program_name);
         if prefix.is_empty() || prefix.contains(['/', '\\', '\0']) {
             return Err(invalid(
@@ -238,6 +347,106 @@ impl Config {
         }
         self.file_prefix = Some(prefix);
         Ok(self)
+    }
+}
+
+impl Config {
+    /// Checks the rotation, retention, mode and sync settings.
+    fn validate_files(&self) -> Result<(), InitError> {
+        if let Some(interval) = self.rotate_every {
+            if !(MIN_ROTATE_INTERVAL..=MAX_ROTATE_INTERVAL).contains(&interval) {
+                return Err(invalid(
+                    "rotate_every",
+                    format!("{interval:?}"),
+                    "choose between 1 s and 366 days, or leave rotation to max_file_size alone"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(count) = self.max_files {
+            if count < MIN_RETAINED_FILES {
+                return Err(invalid(
+                    "max_files",
+                    count.to_string(),
+                    format!(
+                        "choose at least {MIN_RETAINED_FILES}: the file being written and the \
+                         one before it"
+                    ),
+                ));
+            }
+        }
+        if let Some(bytes) = self.max_total_bytes {
+            let least = self.max_file_size.saturating_mul(2);
+            if bytes < least {
+                return Err(invalid(
+                    "max_total_bytes",
+                    bytes.to_string(),
+                    format!(
+                        "choose at least {least} bytes, twice max_file_size, or lower \
+                         max_file_size"
+                    ),
+                ));
+            }
+        }
+        if self.file_mode & !0o777 != 0 {
+            return Err(invalid(
+                "file_mode",
+                format!("{:#o}", self.file_mode),
+                "choose permission bits within 0o777, such as 0o640".into(),
+            ));
+        }
+        if let Fsync::Interval(interval) = self.fsync {
+            if interval.is_zero() || interval > MAX_FSYNC_INTERVAL {
+                return Err(invalid(
+                    "fsync",
+                    format!("Fsync::Interval({interval:?})"),
+                    "choose an interval between 1 ns and 1 hour, or Fsync::EveryBlock to sync \
+                     after every block"
+                        .into(),
+                ));
+            }
+        }
+        check_file_size_limit(self.max_file_size)
+    }
+}
+
+/// Checks that files of `max_file_size` bytes, plus the block that may cross it, fit within
+/// the process's file size limit (`RLIMIT_FSIZE`). Past that limit every write would fail.
+fn check_file_size_limit(max_file_size: u64) -> Result<(), InitError> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only to `limit`, which lives for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) } != 0
+        || limit.rlim_cur == libc::RLIM_INFINITY
+    {
+        return Ok(());
+    }
+    let room = FILE_LIMIT_HEADROOM;
+    let limit: u64 = limit.rlim_cur;
+    if max_file_size.saturating_add(room) <= limit {
+        return Ok(());
+    }
+    let fix = match limit.checked_sub(room) {
+        Some(most) if most >= MIN_FILE_SIZE => format!(
+            "the process may write files of at most {limit} bytes (RLIMIT_FSIZE, `ulimit -f`): \
+             choose at most {most} bytes, or raise the limit"
+        ),
+        _ => format!(
+            "the process may write files of at most {limit} bytes (RLIMIT_FSIZE, `ulimit -f`), \
+             too few for a segment file: raise the limit"
+        ),
+    };
+    Err(invalid("max_file_size", max_file_size.to_string(), fix))
+}
+
+/// Builds the error for an out-of-range setting.
+fn invalid(setting: &'static str, value: String, fix: String) -> InitError {
+    InitError::InvalidConfig {
+        setting,
+        value,
+        fix,
     }
 }
 
@@ -279,5 +488,75 @@ mod tests {
 
         let error = Config::new().max_file_size(1).validate().unwrap_err();
         assert!(error.to_string().contains("max_file_size"));
+    }
+
+    /// Returns the message of the error `config` fails with.
+    fn rejection(config: Config) -> String {
+        config.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn file_settings_in_range_are_valid() {
+        let config = Config::new()
+            .rotate_every(Duration::from_secs(3600))
+            .max_files(10)
+            .max_file_size(MIN_FILE_SIZE)
+            .max_total_bytes(2 * MIN_FILE_SIZE)
+            .file_mode(0o600)
+            .fsync(Fsync::Interval(Duration::from_millis(100)));
+        config.validate().unwrap();
+        Config::new().fsync(Fsync::EveryBlock).validate().unwrap();
+        Config::new().file_mode(0).validate().unwrap();
+    }
+
+    #[test]
+    fn rotate_every_out_of_range_is_rejected() {
+        for interval in [
+            Duration::ZERO,
+            Duration::from_millis(999),
+            MAX_ROTATE_INTERVAL + Duration::from_secs(1),
+        ] {
+            let message = rejection(Config::new().rotate_every(interval));
+            assert!(message.contains("invalid rotate_every"), "{message}");
+            assert!(message.contains(&format!("{interval:?}")), "{message}");
+            assert!(message.contains("between 1 s and 366 days"), "{message}");
+        }
+    }
+
+    #[test]
+    fn max_files_below_two_is_rejected() {
+        let message = rejection(Config::new().max_files(1));
+        assert!(message.contains("invalid max_files 1"), "{message}");
+        assert!(message.contains("at least 2"), "{message}");
+    }
+
+    #[test]
+    fn max_total_bytes_below_two_files_is_rejected() {
+        let config = Config::new()
+            .max_file_size(1 << 20)
+            .max_total_bytes((2 << 20) - 1);
+        let message = rejection(config);
+        assert!(
+            message.contains("invalid max_total_bytes 2097151"),
+            "{message}"
+        );
+        assert!(message.contains("at least 2097152 bytes"), "{message}");
+    }
+
+    #[test]
+    fn file_mode_beyond_permission_bits_is_rejected() {
+        let message = rejection(Config::new().file_mode(0o4755));
+        assert!(message.contains("invalid file_mode 0o4755"), "{message}");
+        assert!(message.contains("within 0o777"), "{message}");
+    }
+
+    #[test]
+    fn fsync_interval_out_of_range_is_rejected() {
+        for interval in [Duration::ZERO, MAX_FSYNC_INTERVAL + Duration::from_secs(1)] {
+            let message = rejection(Config::new().fsync(Fsync::Interval(interval)));
+            assert!(message.contains("invalid fsync"), "{message}");
+            assert!(message.contains(&format!("{interval:?}")), "{message}");
+            assert!(message.contains("Fsync::EveryBlock"), "{message}");
+        }
     }
 }

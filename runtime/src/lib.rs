@@ -51,10 +51,13 @@ mod crash;
 mod doorbell;
 mod exit;
 mod filter;
+mod naming;
 mod overflow;
 mod panic;
 mod producer;
+mod retention;
 mod ring;
+mod segment_file;
 mod signal;
 mod site;
 mod stats;
@@ -76,6 +79,10 @@ pub use ulog_schema::Level;
 
 pub use crate::arg::Arg;
 pub use crate::config::{Compression, Config, MAX_RING_CAPACITY, MIN_FILE_SIZE, MIN_RING_CAPACITY};
+pub use crate::config::{
+    Fsync, DEFAULT_FILE_MODE, MAX_FSYNC_INTERVAL, MAX_ROTATE_INTERVAL, MIN_RETAINED_FILES,
+    MIN_ROTATE_INTERVAL,
+};
 pub use crate::filter::{enabled, set_level};
 pub use crate::overflow::{set_thread_overflow, thread_overflow, Overflow};
 pub use crate::producer::prepare_thread;
@@ -164,18 +171,13 @@ pub fn init(config: Config) -> Result<Guard, InitError> {
         start_unix_ns: calibration.start_unix_ns(),
         clock_source: clock::SOURCE,
     };
-    let prefix = config.file_prefix.clone().unwrap_or_default();
-    let mut writer = SegmentWriter::create(
-        &config.dir,
-        &prefix,
-        identity,
-        config.max_file_size,
-        calibration.origin_sync(),
-    )
-    .map_err(|source| InitError::Io {
-        dir: config.dir.clone(),
-        source,
-    })?;
+    let mut writer =
+        SegmentWriter::create(&config, identity, calibration.origin_sync()).map_err(|source| {
+            InitError::Io {
+                dir: config.dir.clone(),
+                source,
+            }
+        })?;
     writer.set_compression(config.compression);
 
     let control = Arc::new(Control {
@@ -314,6 +316,10 @@ fn lock_until<T>(mutex: &Mutex<T>, deadline: Instant) -> Option<MutexGuard<'_, T
 /// Blocks until the backend has written every record logged before the call, by any
 /// thread, to the current file. Returns at once when no logger is running, and in a child
 /// made by `fork`, which has no backend thread.
+///
+/// When a write fails, for example on a full disk, it returns after the backend has tried.
+/// The records then wait in memory for a later retry, and `stats().write_errors` counts the
+/// failures.
 pub fn flush() {
     let control = {
         let running = RUNNING

@@ -72,7 +72,8 @@ pub(crate) trait DrainSink {
 
     /// Receives the bytes from a record's start to the end of the readable region. Returns
     /// the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within the
-    /// slice. A return of 0, or of more than the slice, discards the rest of the region.
+    /// slice. A return of 0 ends the drain and leaves the record in the ring. A return of
+    /// more than the slice discards the rest of the region.
     fn record(&mut self, bytes: &[u8]) -> usize;
 }
 
@@ -406,6 +407,7 @@ impl Ring {
         let mut read = side.read.load(Ordering::Relaxed);
         let mut published = read;
         let mut consumed = 0;
+        let mut stopped = false;
         loop {
             let write = self.producer.write.load(Ordering::Acquire).addr() - side.base.addr();
             debug_assert!(write <= capacity && read <= capacity);
@@ -438,7 +440,11 @@ impl Ring {
                     break;
                 }
                 let used = sink.record(rest);
-                if used == 0 || used > rest.len() {
+                if used == 0 {
+                    stopped = true;
+                    break;
+                }
+                if used > rest.len() {
                     offset = region.len();
                     break;
                 }
@@ -452,6 +458,9 @@ impl Ring {
                 // the producer may now write.
                 side.read.store(read, Ordering::Release);
                 published = read;
+            }
+            if stopped {
+                break;
             }
         }
         if read != published {
@@ -564,6 +573,42 @@ mod tests {
                 assert_eq!(ring.dropped(), 0);
             }
         }
+    }
+
+    #[test]
+    fn drain_stops_where_sink_returns_zero() {
+        /// Takes records until it meets the one tagged `stop_at`.
+        struct StopAt {
+            stop_at: u64,
+            seen: Vec<u64>,
+        }
+
+        impl DrainSink for StopAt {
+            fn drops(&mut self, _total: u64) {}
+
+            fn record(&mut self, bytes: &[u8]) -> usize {
+                let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+                if tag == self.stop_at {
+                    return 0;
+                }
+                self.seen.push(tag);
+                32
+            }
+        }
+
+        let ring = Ring::new(4096, 1, 0);
+        for tag in 1..=4 {
+            assert!(push(&ring, tag, 32));
+        }
+        let mut sink = StopAt {
+            stop_at: 3,
+            seen: Vec::new(),
+        };
+        // SAFETY: this test is the ring's only consumer.
+        let consumed = unsafe { ring.drain(&mut sink) };
+        assert_eq!(sink.seen, [1, 2]);
+        assert_eq!(consumed, 64);
+        assert_eq!(take(&ring), [(3, 32), (4, 32)]);
     }
 
     #[test]

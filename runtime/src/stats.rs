@@ -21,6 +21,10 @@ pub(crate) struct Counters {
     pub(crate) write_errors: AtomicU64,
     pub(crate) files_created: AtomicU64,
     pub(crate) active_threads: AtomicU64,
+    pub(crate) files_deleted: AtomicU64,
+    pub(crate) delete_errors: AtomicU64,
+    pub(crate) syncs: AtomicU64,
+    pub(crate) sync_errors: AtomicU64,
 }
 
 pub(crate) static STATS: Counters = Counters {
@@ -33,6 +37,10 @@ pub(crate) static STATS: Counters = Counters {
     write_errors: AtomicU64::new(0),
     files_created: AtomicU64::new(0),
     active_threads: AtomicU64::new(0),
+    files_deleted: AtomicU64::new(0),
+    delete_errors: AtomicU64::new(0),
+    syncs: AtomicU64::new(0),
+    sync_errors: AtomicU64::new(0),
 };
 
 /// The backend's counters for one thread. Only the backend thread writes them.
@@ -103,16 +111,26 @@ pub struct Stats {
     /// stopped. Calls before `init` or after the guard is dropped fail the level check,
     /// because every level is off then, and are not counted anywhere.
     pub records_unregistered: u64,
-    /// Records lost because writing their block failed.
+    /// Records lost because writing their block failed for good. A failed write is retried
+    /// at every poll while the logger runs, so records are lost this way only when the
+    /// logger stops before a retry succeeds.
     pub records_lost_io: u64,
     /// Bytes written to segment files, headers included.
     pub bytes_written: u64,
-    /// Failed writes to segment files.
+    /// Failed attempts to create a segment file or write to one, retries included.
     pub write_errors: u64,
     /// Segment files created.
     pub files_created: u64,
     /// Threads whose ring the backend is draining.
     pub active_threads: u64,
+    /// Old segment files deleted by retention.
+    pub files_deleted: u64,
+    /// Failures to list the directory or delete an old file during retention.
+    pub delete_errors: u64,
+    /// Syncs of segment files and of their directory to disk.
+    pub syncs: u64,
+    /// Syncs that failed: the kernel could not write some data to disk.
+    pub sync_errors: u64,
     /// Every thread registered with the current or last logger, in registration order. Of
     /// the threads that have exited, only the last 1024 are listed; the totals above count
     /// all of them.
@@ -179,6 +197,10 @@ pub fn stats() -> Stats {
         write_errors: load(&STATS.write_errors),
         files_created: load(&STATS.files_created),
         active_threads: load(&STATS.active_threads),
+        files_deleted: load(&STATS.files_deleted),
+        delete_errors: load(&STATS.delete_errors),
+        syncs: load(&STATS.syncs),
+        sync_errors: load(&STATS.sync_errors),
         threads,
     }
 }

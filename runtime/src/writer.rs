@@ -1,4 +1,4 @@
-//! Segment files: naming, headers, blocks, per-file dictionaries and rotation.
+//! Segment files: headers, blocks, per-file dictionaries, rotation and failed writes.
 //!
 //! The writer builds one block in memory and writes it with a single `write` call once it
 //! reaches [`BLOCK_TARGET`] bytes or the backend requests a flush. A site or thread is
@@ -11,24 +11,36 @@
 //! thread's record, a definition, a drop marker or a clock point comes, or when the block is
 //! sealed.
 //!
+//! A sealed block stays in memory until a write of it succeeds. While it waits, the writer
+//! takes no new entries, and [`SegmentWriter::write_pending`] returns true, so the backend
+//! leaves records in the rings. Each later [`SegmentWriter::seal`] retries the write at the same
+//! offset, and a failed write leaves no partial block in the file (see `segment_file`).
+//! After [`SegmentWriter::discard_failed_blocks`], a failed write drops its block instead and
+//! counts the block's records as lost.
+//!
+//! A file ends with a block holding only the END entry. The next file is created when the
+//! next block is written, so a logger that stops right after a rotation leaves no empty file.
+//!
 //! With compression on, sealing a block compresses its payload with LZ4 on the backend
 //! thread; a block that does not shrink is written plain.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ulog_schema::block::{self, Lz4Compressor};
 use ulog_schema::entry::{self, ArgDef, ClockEntry, DropsEntry, EndEntry, SiteDef, ThreadDef};
 use ulog_schema::header::{ClockSync, FileHeader};
 use ulog_schema::run::RunBuilder;
-use ulog_schema::{ClockSource, FILE_EXTENSION, VERSION_MAJOR, VERSION_MINOR};
+use ulog_schema::{ClockSource, VERSION_MAJOR, VERSION_MINOR};
 
-use crate::config::Compression;
+use crate::config::{Compression, Config, Fsync};
 use crate::producer::ThreadShared;
+use crate::retention::{self, Retention};
+use crate::segment_file::{self, SegmentFile};
 use crate::site::Site;
 use crate::stats::STATS;
 
@@ -44,18 +56,9 @@ struct CachedSite {
     /// Address of the `Site`; 0 in an unused slot, because no site is at address 0.
     address: usize,
     id: u32,
-    /// Sequence number of the last block that defined the site.
-    defined_in: u32,
+    /// Epoch of the last block that defined the site.
+    defined_in: u64,
 }
-
-/// Permissions of new segment files: owner reads and writes, group reads.
-const FILE_MODE: u32 = 0o640;
-
-/// Sequence number of the next segment file this process creates.
-static NEXT_FILE_SEQUENCE: AtomicU32 = AtomicU32::new(0);
-
-/// Sequence number past which the writer stops skipping names that already exist.
-const MAX_FILE_SEQUENCE: u32 = 1_000_000;
 
 /// Identity of the writing process, repeated in every file header.
 #[derive(Debug, Clone)]
@@ -67,36 +70,65 @@ pub(crate) struct Identity {
     pub(crate) clock_source: ClockSource,
 }
 
+/// Contents of the sealed block that waits to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sealed {
+    /// Entries of the current file.
+    Data,
+    /// The END entry, after which the file is closed.
+    End,
+}
+
+/// When the writer starts a new file.
+#[derive(Debug, Clone, Copy)]
+struct Rotation {
+    max_file_size: u64,
+    max_age: Option<Duration>,
+}
+
 /// Writes one process run's segment files.
 pub(crate) struct SegmentWriter {
     dir: PathBuf,
     prefix: String,
     identity: Identity,
-    max_file_size: u64,
+    rotation: Rotation,
+    retention: Retention,
+    file_mode: u32,
+    fsync: Fsync,
 
-    file: Option<File>,
-    file_sequence: u32,
-    file_bytes: u64,
+    /// The file being written; `None` between a finished file and the next block.
+    file: Option<SegmentFile>,
+    /// Position of the next block in its file.
     block_sequence: u32,
+    /// Number of the block being built, counted across files and never reused, so that a
+    /// block dropped after a failed write does not make the next one skip its definitions.
+    /// 64 bits never wrap, even at one block per poll for centuries.
+    block_epoch: u64,
 
     /// The block being built, header space included; empty when no block is open.
     block: Vec<u8>,
+    /// Set when `block` is finished and waits for a successful write.
+    sealed: Option<Sealed>,
+    /// Whether a block whose write failed is kept for a retry; cleared at shutdown.
+    keep_failed_blocks: bool,
     /// The open RUN entry, which belongs at the end of `block`.
     run: RunBuilder,
     records_in_block: u64,
+    dropped_in_block: u64,
     records_in_file: u64,
     dropped_in_file: u64,
 
-    /// File-local site id by site address, with the sequence number of the last block that
-    /// defined it.
-    site_ids: HashMap<usize, (u32, u32)>,
+    /// File-local site id by site address, with the epoch of the last block that defined it.
+    site_ids: HashMap<usize, (u32, u64)>,
     /// Direct-mapped copies of `site_ids` entries by site address, which spare most records
     /// the hash lookup. The lookup took about a fifth of the backend's time in `perf`.
     site_cache: [CachedSite; SITE_CACHE_SLOTS],
-    /// Sequence number of the last block that defined each thread id.
-    threads_defined: HashMap<u32, u32>,
-    /// Most recent calibration, repeated at the top of each new file.
+    /// Epoch of the last block that defined each thread id.
+    threads_defined: HashMap<u32, u64>,
+    /// Most recent calibration.
     clock: ClockSync,
+    /// Calibration in force where the next file's first block starts, for its header.
+    header_clock: ClockSync,
     /// Compresses sealed blocks; `None` writes them plain.
     compressor: Option<Box<Lz4Compressor>>,
     /// Records and bytes each thread added to the open block, credited to the thread's
@@ -112,37 +144,58 @@ struct BlockShare {
 }
 
 impl SegmentWriter {
-    /// Creates the directory if needed and opens the first file.
+    /// Creates the directory if needed and the first file, with its header.
+    ///
+    /// # Errors
+    ///
+    /// Fails when the directory or the file cannot be created or the header cannot be
+    /// written.
     pub(crate) fn create(
-        dir: &Path,
-        prefix: &str,
+        config: &Config,
         identity: Identity,
-        max_file_size: u64,
         clock: ClockSync,
     ) -> io::Result<SegmentWriter> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(&config.dir)?;
         let mut writer = SegmentWriter {
-            dir: dir.to_path_buf(),
-            prefix: prefix.to_owned(),
+            dir: config.dir.clone(),
+            prefix: config.file_prefix.clone().unwrap_or_default(),
             identity,
-            max_file_size,
+            rotation: Rotation {
+                max_file_size: config.max_file_size,
+                max_age: config.rotate_every,
+            },
+            retention: Retention {
+                max_files: config.max_files,
+                max_total_bytes: config.max_total_bytes,
+                max_file_size: config.max_file_size,
+            },
+            file_mode: config.file_mode,
+            fsync: config.fsync,
             file: None,
-            file_sequence: 0,
-            file_bytes: 0,
             block_sequence: 0,
+            block_epoch: 0,
             block: Vec::with_capacity(BLOCK_TARGET * 2),
+            sealed: None,
+            keep_failed_blocks: true,
             run: RunBuilder::new(),
             records_in_block: 0,
+            dropped_in_block: 0,
             records_in_file: 0,
             dropped_in_file: 0,
             site_ids: HashMap::new(),
             site_cache: [CachedSite::default(); SITE_CACHE_SLOTS],
             threads_defined: HashMap::new(),
             clock,
+            header_clock: clock,
             block_shares: Vec::new(),
             compressor: None,
         };
-        writer.open_file()?;
+        if let Err(error) = writer.start_file() {
+            if let Some(file) = writer.file.take() {
+                let _ = std::fs::remove_file(writer.dir.join(file.name()));
+            }
+            return Err(error);
+        }
         Ok(writer)
     }
 
@@ -154,68 +207,60 @@ impl SegmentWriter {
         };
     }
 
-    fn file_name(&self) -> String {
-        let start_seconds = self.identity.start_unix_ns / 1_000_000_000;
-        format!(
-            "{}-{}-{}-{:04}.{FILE_EXTENSION}",
-            self.prefix,
-            compact_utc(start_seconds),
-            self.identity.pid,
-            self.file_sequence
-        )
+    /// Returns whether a sealed block waits for a write to succeed. The writer takes no
+    /// entries until then; [`SegmentWriter::seal`] retries the write.
+    pub(crate) fn write_pending(&self) -> bool {
+        self.sealed.is_some()
     }
 
-    fn open_file(&mut self) -> io::Result<()> {
-        let mut file = loop {
-            // Sequence numbers count across every logger run in this process, so a second
-            // `init` within the same second never reuses a name.
-            self.file_sequence = NEXT_FILE_SEQUENCE.fetch_add(1, Ordering::Relaxed);
-            let path = self.dir.join(self.file_name());
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
-            match options.open(&path) {
-                Ok(file) => break file,
-                Err(error)
-                    if error.kind() == io::ErrorKind::AlreadyExists
-                        && self.file_sequence < MAX_FILE_SEQUENCE => {}
-                Err(error) => {
-                    return Err(io::Error::new(
-                        error.kind(),
-                        format!("cannot create {}: {error}", path.display()),
-                    ))
-                }
-            }
-        };
+    /// Makes every later failed write final: the block is dropped and its records counted
+    /// as lost instead of waiting for a retry. A block already waiting is dropped now. The
+    /// backend calls this when it stops, so that stopping does not wait for the disk to
+    /// have room again.
+    pub(crate) fn discard_failed_blocks(&mut self) {
+        self.keep_failed_blocks = false;
+        if self.sealed.is_some() {
+            self.drop_sealed_block();
+        }
+    }
+
+    /// Makes sure a file is open and has its header. A new file gets its header, then a
+    /// directory sync if the sync policy requires one, and then retention runs.
+    fn start_file(&mut self) -> io::Result<()> {
+        if self.file.is_none() {
+            let file =
+                SegmentFile::create(&self.dir, &self.prefix, self.identity.pid, self.file_mode)?;
+            STATS.files_created.fetch_add(1, Ordering::Relaxed);
+            self.file = Some(file);
+        }
+        let file = self.file.as_mut().expect("a file was opened above");
+        if file.len() > 0 {
+            return Ok(());
+        }
 
         let header = FileHeader {
             version_major: VERSION_MAJOR,
             version_minor: VERSION_MINOR,
             pid: self.identity.pid,
             clock_source: self.identity.clock_source,
-            file_sequence: self.file_sequence,
+            file_sequence: file.sequence(),
             start_unix_ns: self.identity.start_unix_ns,
-            clock: self.clock,
+            clock: self.header_clock,
             host: self.identity.host.clone(),
             program: self.identity.program.clone(),
         };
         let mut bytes = Vec::new();
         header.encode(&mut bytes);
-        file.write_all(&bytes)?;
-
-        STATS.files_created.fetch_add(1, Ordering::Relaxed);
+        file.append(&bytes)?;
         STATS
             .bytes_written
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        self.file = Some(file);
-        self.file_bytes = bytes.len() as u64;
-        self.block_sequence = 0;
-        self.records_in_file = 0;
-        self.dropped_in_file = 0;
-        self.site_ids.clear();
-        self.site_cache = [CachedSite::default(); SITE_CACHE_SLOTS];
-        self.threads_defined.clear();
+
+        if self.fsync != Fsync::Never {
+            count_sync(segment_file::sync_dir(&self.dir));
+        }
+        let current = file.name().to_owned();
+        retention::enforce(&self.dir, &self.prefix, &current, &self.retention);
         Ok(())
     }
 
@@ -231,7 +276,7 @@ impl SegmentWriter {
     }
 
     fn define_thread(&mut self, thread: &ThreadShared) {
-        let block = self.block_sequence;
+        let block = self.block_epoch;
         if self.threads_defined.insert(thread.id, block) != Some(block) {
             self.close_run();
             ThreadDef {
@@ -249,14 +294,14 @@ impl SegmentWriter {
         let address = site as *const Site as usize;
         let slot = site_cache_slot(address);
         let cached = self.site_cache[slot];
-        if cached.address == address && cached.defined_in == self.block_sequence {
+        if cached.address == address && cached.defined_in == self.block_epoch {
             return cached.id;
         }
         let id = self.define_site(site);
         self.site_cache[slot] = CachedSite {
             address,
             id,
-            defined_in: self.block_sequence,
+            defined_in: self.block_epoch,
         };
         id
     }
@@ -266,9 +311,9 @@ impl SegmentWriter {
     #[cold]
     fn define_site(&mut self, site: &'static Site) -> u32 {
         let address = site as *const Site as usize;
-        let block = self.block_sequence;
+        let block = self.block_epoch;
         let next_id = self.site_ids.len() as u32;
-        let (id, defined_in) = self.site_ids.entry(address).or_insert((next_id, u32::MAX));
+        let (id, defined_in) = self.site_ids.entry(address).or_insert((next_id, u64::MAX));
         let id = *id;
         if *defined_in == block {
             return id;
@@ -299,7 +344,7 @@ impl SegmentWriter {
     /// Appends a record, after the definitions it needs. `args` starts with the record's
     /// arguments in the ring encoding and may run on past them. Returns the bytes of `args`
     /// the record took, or `None` when `args` ends inside an argument. The caller then calls
-    /// [`SegmentWriter::seal_if_full`].
+    /// [`SegmentWriter::seal_if_full`]. Must not be called while a write is pending.
     pub(crate) fn record(
         &mut self,
         site: &'static Site,
@@ -307,6 +352,7 @@ impl SegmentWriter {
         ticks: u64,
         args: &[u8],
     ) -> Option<usize> {
+        debug_assert!(!self.write_pending(), "a record while a write is pending");
         self.open_block();
         let start = self.open_len();
         if self.run.thread() != Some(thread.id) {
@@ -364,6 +410,10 @@ impl SegmentWriter {
 
     /// Appends a drop marker for `count` records of `thread`.
     pub(crate) fn drops(&mut self, thread: &Arc<ThreadShared>, count: u64) -> io::Result<()> {
+        debug_assert!(
+            !self.write_pending(),
+            "a drop marker while a write is pending"
+        );
         self.open_block();
         let start = self.open_len();
         self.close_run();
@@ -373,13 +423,17 @@ impl SegmentWriter {
             count: count.into(),
         };
         entry::write_fixed(&mut self.block, entry::kind::DROPS, &marker);
-        self.dropped_in_file += count;
+        self.dropped_in_block += count;
         self.add_share(thread, 0, start);
         self.seal_if_full()
     }
 
     /// Appends a clock re-sync point, and keeps it for the headers of later files.
     pub(crate) fn clock(&mut self, sync: ClockSync) -> io::Result<()> {
+        debug_assert!(
+            !self.write_pending(),
+            "a clock point while a write is pending"
+        );
         self.open_block();
         self.close_run();
         self.clock = sync;
@@ -404,44 +458,30 @@ impl SegmentWriter {
         Ok(())
     }
 
-    /// Writes the open block, if any, and starts a new file when this one is full.
+    /// Writes the open block, if any, or retries the write of a block that failed before.
+    /// Then syncs if the sync policy requires it, and starts a new file when this one is
+    /// full or old enough.
     ///
     /// # Errors
     ///
-    /// Fails when the write fails. The block's records are then counted as lost.
+    /// Fails when the write fails. The block then waits for the next call, unless
+    /// [`SegmentWriter::discard_failed_blocks`] was called, which drops it and counts its
+    /// records as lost.
     pub(crate) fn seal(&mut self) -> io::Result<()> {
-        self.close_run();
-        if self.block.is_empty() {
-            return Ok(());
-        }
-        self.finish_block();
-        let result = match self.file.as_mut() {
-            Some(file) => file.write_all(&self.block),
-            None => Err(io::Error::other("no segment file is open")),
-        };
-        let records = std::mem::take(&mut self.records_in_block);
-        self.settle_shares(result.is_ok());
-        match result {
-            Ok(()) => {
-                STATS.records_written.fetch_add(records, Ordering::Relaxed);
-                STATS
-                    .bytes_written
-                    .fetch_add(self.block.len() as u64, Ordering::Relaxed);
-                self.file_bytes += self.block.len() as u64;
-                self.records_in_file += records;
-                self.block_sequence += 1;
-            }
-            Err(_) => {
-                // TODO: a failed write loses the block's records, and the definitions in it
-                // are assumed written; keeping the block for a retry needs both fixed.
-                STATS.write_errors.fetch_add(1, Ordering::Relaxed);
-                STATS.records_lost_io.fetch_add(records, Ordering::Relaxed);
+        if self.sealed.is_none() {
+            self.close_run();
+            if !self.block.is_empty() {
+                self.finish_block();
+                self.mark_sealed(Sealed::Data);
             }
         }
-        self.block.clear();
-        result?;
-        if self.file_bytes >= self.max_file_size {
-            self.rotate()?;
+        if self.sealed.is_some() {
+            self.write_sealed()?;
+        }
+        self.sync_if_due();
+        if self.rotation_due() {
+            self.seal_end_block();
+            self.write_sealed()?;
         }
         Ok(())
     }
@@ -456,37 +496,151 @@ impl SegmentWriter {
         }
     }
 
-    fn rotate(&mut self) -> io::Result<()> {
-        self.finish_file()?;
-        self.open_file()
+    /// Marks the finished block as waiting for its write. Later blocks get a new epoch, so
+    /// they define their sites and threads again.
+    fn mark_sealed(&mut self, kind: Sealed) {
+        self.sealed = Some(kind);
+        self.block_epoch += 1;
     }
 
-    /// Writes the end marker in a block of its own and closes the file.
-    fn finish_file(&mut self) -> io::Result<()> {
-        self.seal_without_rotation()?;
+    /// Writes the sealed block, first opening a file if none is open.
+    fn write_sealed(&mut self) -> io::Result<()> {
+        let Some(kind) = self.sealed else {
+            return Ok(());
+        };
+        let result = self.start_file().and_then(|()| {
+            let file = self.file.as_mut().expect("start_file opened a file");
+            file.append(&self.block)
+        });
+        if let Err(error) = result {
+            STATS.write_errors.fetch_add(1, Ordering::Relaxed);
+            if !self.keep_failed_blocks {
+                self.drop_sealed_block();
+            }
+            return Err(error);
+        }
+
+        STATS
+            .bytes_written
+            .fetch_add(self.block.len() as u64, Ordering::Relaxed);
+        STATS
+            .records_written
+            .fetch_add(self.records_in_block, Ordering::Relaxed);
+        self.settle_shares(true);
+        self.records_in_file += std::mem::take(&mut self.records_in_block);
+        self.dropped_in_file += std::mem::take(&mut self.dropped_in_block);
+        self.block_sequence += 1;
+        self.block.clear();
+        self.sealed = None;
+        if self.fsync == Fsync::EveryBlock {
+            self.sync_file();
+        }
+        if kind == Sealed::End {
+            self.close_file();
+        }
+        Ok(())
+    }
+
+    /// Drops the sealed block after a failed write and counts its records as lost. Drop
+    /// markers in it were already counted as drops when their rings were drained.
+    fn drop_sealed_block(&mut self) {
+        STATS
+            .records_lost_io
+            .fetch_add(self.records_in_block, Ordering::Relaxed);
+        self.settle_shares(false);
+        self.records_in_block = 0;
+        self.dropped_in_block = 0;
+        self.block.clear();
+        if self.sealed.take() == Some(Sealed::End) {
+            // The file stays without its end marker, which shows a reader it was cut short.
+            self.close_file();
+        }
+    }
+
+    /// Returns whether the current file should end now: it is full or old enough, and no
+    /// block is waiting.
+    fn rotation_due(&self) -> bool {
+        let Some(file) = &self.file else {
+            return false;
+        };
+        self.sealed.is_none()
+            && self.block.is_empty()
+            && file.len() > 0
+            && (file.len() >= self.rotation.max_file_size
+                || self.rotation.max_age.is_some_and(|age| file.age() >= age))
+    }
+
+    /// Seals a block that holds only the END entry of the current file.
+    fn seal_end_block(&mut self) {
+        debug_assert!(self.block.is_empty() && self.sealed.is_none());
         self.open_block();
         let end = EndEntry {
             records: self.records_in_file.into(),
             dropped: self.dropped_in_file.into(),
         };
         entry::write_fixed(&mut self.block, entry::kind::END, &end);
-        self.seal_without_rotation()?;
-        if let Some(file) = self.file.take() {
-            file.sync_data().ok();
+        self.finish_block();
+        self.mark_sealed(Sealed::End);
+    }
+
+    /// Closes the current file, synced unless the policy is [`Fsync::Never`], and resets the
+    /// per-file state for the next one.
+    fn close_file(&mut self) {
+        if self.fsync != Fsync::Never && self.file.as_ref().is_some_and(SegmentFile::unsynced) {
+            self.sync_file();
         }
-        Ok(())
+        self.file = None;
+        self.block_sequence = 0;
+        self.records_in_file = 0;
+        self.dropped_in_file = 0;
+        self.site_ids.clear();
+        self.site_cache = [CachedSite::default(); SITE_CACHE_SLOTS];
+        self.threads_defined.clear();
+        self.header_clock = self.clock;
     }
 
-    fn seal_without_rotation(&mut self) -> io::Result<()> {
-        let limit = std::mem::replace(&mut self.max_file_size, u64::MAX);
-        let result = self.seal();
-        self.max_file_size = limit;
-        result
+    /// Syncs the file when the policy is [`Fsync::Interval`], something was written since
+    /// the last sync, and the interval has passed.
+    fn sync_if_due(&mut self) {
+        let Fsync::Interval(interval) = self.fsync else {
+            return;
+        };
+        if self
+            .file
+            .as_ref()
+            .is_some_and(|file| file.unsynced() && file.since_sync() >= interval)
+        {
+            self.sync_file();
+        }
     }
 
-    /// Writes everything and closes the last file cleanly.
+    fn sync_file(&mut self) {
+        if let Some(file) = self.file.as_mut() {
+            count_sync(file.sync());
+        }
+    }
+
+    /// Writes everything and closes the last file with its end marker. Call
+    /// [`SegmentWriter::discard_failed_blocks`] first, or a failed write keeps its block.
+    ///
+    /// # Errors
+    ///
+    /// Fails when a write fails; the blocks that failed are counted as lost.
     pub(crate) fn close(mut self) -> io::Result<()> {
-        self.finish_file()
+        let sealed = self.seal();
+        if self.sealed.is_some() || self.file.is_none() {
+            return sealed;
+        }
+        self.seal_end_block();
+        sealed.and(self.write_sealed())
+    }
+}
+
+/// Counts a sync and, if it failed, the failure.
+fn count_sync(result: io::Result<()>) {
+    STATS.syncs.fetch_add(1, Ordering::Relaxed);
+    if result.is_err() {
+        STATS.sync_errors.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -495,48 +649,4 @@ fn site_cache_slot(address: usize) -> usize {
     // A multiplicative hash, because sites are statics whose spacing depends on their size.
     ((address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SITE_CACHE_SLOTS.ilog2()))
         as usize
-}
-
-/// Formats Unix seconds as `YYYYMMDDTHHMMSSZ`.
-fn compact_utc(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let seconds_of_day = unix_seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        seconds_of_day / 3600,
-        seconds_of_day / 60 % 60,
-        seconds_of_day % 60
-    )
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compact_utc_formats_known_dates() {
-        assert_eq!(compact_utc(0), "19700101T000000Z");
-        assert_eq!(compact_utc(951_782_400), "20000229T000000Z");
-        assert_eq!(compact_utc(1_796_411_559), "20261204T191239Z");
-    }
 }

@@ -46,7 +46,7 @@ fn segment_holds_definitions_records_and_end() {
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
     assert!(
-        name.starts_with("contents-") && name.ends_with("-0000.ulog"),
+        name.starts_with("contents-") && name.ends_with("-000000.ulog"),
         "{name}"
     );
     let bytes = std::fs::read(&files[0]).unwrap();

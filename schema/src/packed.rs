@@ -245,12 +245,11 @@ pub fn packed_args_len(
 ) -> Result<usize, ArgError> {
     let mut position = 0;
     for (index, kind) in kinds.into_iter().enumerate() {
-        let (_, len) = read_one(kind, &bytes[position..], false).map_err(|detail| ArgError {
-            index,
-            kind,
-            detail,
-        })?;
-        position += len;
+        let rest = &bytes[position..];
+        match read_value(kind, rest, false) {
+            Some((_, len)) => position += len,
+            None => return Err(describe(index, kind, rest)),
+        }
     }
     Ok(position)
 }
@@ -266,17 +265,122 @@ pub fn decode_packed_args<'a>(
     bytes: &'a [u8],
 ) -> Result<(Vec<ArgValue<'a>>, usize), ArgError> {
     let mut values = Vec::new();
+    let used = decode_packed_args_into(kinds, bytes, &mut values)?;
+    Ok((values, used))
+}
+
+/// Decodes a packed argument list as [`decode_packed_args`] does, appending the values to
+/// `values` so that a reader can reuse one vector for many records. Returns the bytes taken.
+///
+/// # Errors
+///
+/// Fails as [`decode_packed_args`] does. `values` then contains the values before the bad one.
+pub fn decode_packed_args_into<'a>(
+    kinds: impl IntoIterator<Item = ArgKind>,
+    bytes: &'a [u8],
+    values: &mut Vec<ArgValue<'a>>,
+) -> Result<usize, ArgError> {
     let mut position = 0;
     for (index, kind) in kinds.into_iter().enumerate() {
-        let (value, len) = read_one(kind, &bytes[position..], true).map_err(|detail| ArgError {
-            index,
-            kind,
-            detail,
-        })?;
-        values.push(value);
-        position += len;
+        let rest = &bytes[position..];
+        match read_value(kind, rest, true) {
+            Some((value, len)) => {
+                values.push(value);
+                position += len;
+            }
+            None => return Err(describe(index, kind, rest)),
+        }
     }
-    Ok((values, position))
+    Ok(position)
+}
+
+/// Describes why the value of `kind` at the start of `bytes` is malformed, which
+/// [`read_value`] found.
+#[cold]
+fn describe(index: usize, kind: ArgKind, bytes: &[u8]) -> ArgError {
+    let detail = match read_one(kind, bytes, false) {
+        Err(detail) => detail,
+        Ok(_) => "value does not decode".to_owned(),
+    };
+    ArgError {
+        index,
+        kind,
+        detail,
+    }
+}
+
+/// Reads one packed value as [`read_one`] does, or returns `None` where it fails. This is
+/// the fast path of every reader: it builds no error text.
+#[inline(always)]
+fn read_value(kind: ArgKind, bytes: &[u8], want_value: bool) -> Option<(ArgValue<'_>, usize)> {
+    fn narrow<T: TryFrom<u64>>(bytes: &[u8]) -> Option<(T, usize)> {
+        let (value, len) = varint::read_u64(bytes)?;
+        Some((T::try_from(value).ok()?, len))
+    }
+    fn zigzag<T: TryFrom<i64>>(bytes: &[u8]) -> Option<(T, usize)> {
+        let (value, len) = varint::read_u64(bytes)?;
+        Some((T::try_from(unzigzag_i64(value)).ok()?, len))
+    }
+
+    Some(match kind {
+        ArgKind::U8 => (ArgValue::U8(*bytes.first()?), 1),
+        ArgKind::U16 => narrow(bytes).map(|(value, len)| (ArgValue::U16(value), len))?,
+        ArgKind::U32 => narrow(bytes).map(|(value, len)| (ArgValue::U32(value), len))?,
+        ArgKind::U64 => narrow(bytes).map(|(value, len)| (ArgValue::U64(value), len))?,
+        ArgKind::U128 => {
+            varint::read_u128(bytes).map(|(value, len)| (ArgValue::U128(value), len))?
+        }
+        ArgKind::I8 => zigzag(bytes).map(|(value, len)| (ArgValue::I8(value), len))?,
+        ArgKind::I16 => zigzag(bytes).map(|(value, len)| (ArgValue::I16(value), len))?,
+        ArgKind::I32 => zigzag(bytes).map(|(value, len)| (ArgValue::I32(value), len))?,
+        ArgKind::I64 => zigzag(bytes).map(|(value, len)| (ArgValue::I64(value), len))?,
+        ArgKind::I128 => {
+            let (value, len) = varint::read_u128(bytes)?;
+            (ArgValue::I128(unzigzag_i128(value)), len)
+        }
+        ArgKind::F32 => (ArgValue::F32(f32::from_le_bytes(le_prefix(bytes)?)), 4),
+        ArgKind::F64 => {
+            let (head, len) = varint::read_u64(bytes)?;
+            let decimals = head & 0xf;
+            if head == F64_RAW {
+                let raw = le_prefix::<8>(&bytes[len..])?;
+                (ArgValue::F64(f64::from_le_bytes(raw)), len + 8)
+            } else {
+                let mantissa = unzigzag_i64(head >> 4);
+                if decimals > u64::from(MAX_DECIMALS)
+                    || mantissa.unsigned_abs() >= MANTISSA_LIMIT as u64
+                {
+                    return None;
+                }
+                let value = mantissa as f64 / POW10[decimals as usize];
+                (ArgValue::F64(value), len)
+            }
+        }
+        ArgKind::Bool => match bytes.first()? {
+            0 => (ArgValue::Bool(false), 1),
+            1 => (ArgValue::Bool(true), 1),
+            _ => return None,
+        },
+        ArgKind::Char => {
+            let (scalar, len) = varint::read_u64(bytes)?;
+            let value = char::from_u32(u32::try_from(scalar).ok()?)?;
+            (ArgValue::Char(value), len)
+        }
+        ArgKind::Str => {
+            let (text_len, len) = varint::read_u64(bytes)?;
+            let text = bytes[len..].get(..usize::try_from(text_len).ok()?)?;
+            let value = if want_value {
+                String::from_utf8_lossy(text)
+            } else {
+                Cow::Borrowed("")
+            };
+            (ArgValue::Str(value), len + text.len())
+        }
+    })
+}
+
+fn le_prefix<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+    bytes.get(..N)?.try_into().ok()
 }
 
 fn truncated(bytes: &[u8]) -> String {

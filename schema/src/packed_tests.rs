@@ -270,3 +270,57 @@ fn short_raw_input_is_refused() {
         None
     );
 }
+
+/// The fast reader and the error-describing one must agree on every input, because readers
+/// trust the first and report with the second.
+#[test]
+fn fast_and_describing_readers_agree() {
+    let kinds = [
+        ArgKind::U8,
+        ArgKind::U16,
+        ArgKind::U32,
+        ArgKind::U64,
+        ArgKind::U128,
+        ArgKind::I8,
+        ArgKind::I16,
+        ArgKind::I32,
+        ArgKind::I64,
+        ArgKind::I128,
+        ArgKind::F32,
+        ArgKind::F64,
+        ArgKind::Bool,
+        ArgKind::Char,
+        ArgKind::Str,
+    ];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..200_000u64 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        // Short inputs of bytes that are mostly varint continuations or small values.
+        let len = (state % 24) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|index| {
+                let byte = (state.rotate_left(index as u32 * 7) >> 3) as u8;
+                if round % 3 == 0 {
+                    byte | 0x80
+                } else {
+                    byte
+                }
+            })
+            .collect();
+        let kind = kinds[(round % kinds.len() as u64) as usize];
+        for want_value in [false, true] {
+            let fast = read_value(kind, &bytes, want_value);
+            let described = read_one(kind, &bytes, want_value);
+            match (&fast, &described) {
+                (Some((fast_value, fast_len)), Ok((value, len))) => {
+                    assert_eq!(fast_len, len, "{kind:?} {bytes:02x?}");
+                    assert!(same(fast_value, value), "{kind:?} {bytes:02x?}");
+                }
+                (None, Err(_)) => {}
+                _ => panic!("{kind:?} {bytes:02x?}: fast {fast:?}, described {described:?}"),
+            }
+        }
+    }
+}

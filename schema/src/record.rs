@@ -110,6 +110,21 @@ pub fn decode_args<'a>(
     bytes: &'a [u8],
 ) -> Result<(Vec<ArgValue<'a>>, usize), ArgError> {
     let mut values = Vec::new();
+    let used = decode_args_into(kinds, bytes, &mut values)?;
+    Ok((values, used))
+}
+
+/// Decodes an argument list as [`decode_args`] does, appending the values to `values` so that
+/// a reader can reuse one vector for many records. Returns the bytes taken.
+///
+/// # Errors
+///
+/// Fails as [`decode_args`] does. `values` then contains the values before the bad one.
+pub fn decode_args_into<'a>(
+    kinds: impl IntoIterator<Item = ArgKind>,
+    bytes: &'a [u8],
+    values: &mut Vec<ArgValue<'a>>,
+) -> Result<usize, ArgError> {
     let mut position = 0;
     for (index, kind) in kinds.into_iter().enumerate() {
         let rest = &bytes[position..];
@@ -125,7 +140,7 @@ pub fn decode_args<'a>(
         })?);
         position += len;
     }
-    Ok((values, position))
+    Ok(position)
 }
 
 fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {

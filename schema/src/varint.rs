@@ -21,7 +21,13 @@ pub const fn len_u64(value: u64) -> usize {
 
 /// Reads a value from the start of `input`. Returns the value and the bytes it took, or `None`
 /// when `input` ends inside the value or the value does not fit in a `u64`.
+#[inline]
 pub fn read_u64(input: &[u8]) -> Option<(u64, usize)> {
+    if let Some(&byte) = input.first() {
+        if byte < 0x80 {
+            return Some((u64::from(byte), 1));
+        }
+    }
     let mut value = 0u64;
     for (index, &byte) in input.iter().take(MAX_LEN_U64).enumerate() {
         let shift = 7 * index as u32;

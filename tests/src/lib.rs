@@ -16,6 +16,9 @@ static LOGGER: Mutex<()> = Mutex::new(());
 pub struct TestLogger {
     /// Directory of the segment files; removed on drop.
     pub dir: tempfile::TempDir,
+    /// `ulog::stats()` just before this logger started; counters only grow, so the
+    /// difference to a later reading is this test's share.
+    pub baseline: ulog::Stats,
     guard: Option<Guard>,
     _serial: MutexGuard<'static, ()>,
 }
@@ -28,10 +31,24 @@ impl TestLogger {
     ///
     /// Panics when the directory or the logger cannot be created.
     pub fn start(configure: impl FnOnce(Config) -> Config) -> TestLogger {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        TestLogger::start_in(dir, configure)
+    }
+
+    /// Starts a logger as [`TestLogger::start`] does, in `dir`, which may already hold
+    /// files.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the logger cannot be created.
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        configure: impl FnOnce(Config) -> Config,
+    ) -> TestLogger {
         let serial = LOGGER
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let baseline = ulog::stats();
         let config = configure(
             Config::new()
                 .dir(dir.path())
@@ -41,6 +58,7 @@ impl TestLogger {
         let guard = ulog::init(config).expect("logger starts");
         TestLogger {
             dir,
+            baseline,
             guard: Some(guard),
             _serial: serial,
         }
@@ -77,6 +95,37 @@ pub fn messages(decoded: &Decoded) -> Vec<String> {
             Event::Dropped(_) => None,
         })
         .collect()
+}
+
+/// Returns the segment files in `dir`, sorted by name.
+///
+/// # Panics
+///
+/// Panics when the directory cannot be read.
+pub fn segments(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("log directory listed")
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "ulog")
+        })
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Decodes one segment file on its own.
+///
+/// # Panics
+///
+/// Panics when the file cannot be read.
+pub fn decode_file(path: &Path) -> Decoded {
+    let mut decoder = ulog_decode::Decoder::new();
+    let name = path.display().to_string();
+    decoder.add_bytes(name, std::fs::read(path).expect("segment read"));
+    decoder.decode()
 }
 
 /// Returns the total of every drop marker.
