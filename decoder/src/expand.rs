@@ -13,6 +13,8 @@ use ulog_schema::block::{BlockError, BlockReader, Encoding, HEADER_LEN};
 pub(crate) struct BlockEntries {
     /// Offset of the block in its file.
     pub offset: usize,
+    /// Sequence number of the block in its file.
+    pub sequence: u32,
     /// Whether the entries were decompressed, and `range` indexes the decompressed bytes
     /// rather than the file.
     pub decompressed: bool,
@@ -34,6 +36,7 @@ pub(crate) fn read_blocks(
                 let start = block.offset + HEADER_LEN;
                 return Ok(BlockEntries {
                     offset: block.offset,
+                    sequence: block.sequence,
                     decompressed: false,
                     range: start..start + block.stored.len(),
                 });
@@ -41,6 +44,7 @@ pub(crate) fn read_blocks(
             let range = block.decompress_into(&mut decompressed)?;
             Ok(BlockEntries {
                 offset: block.offset,
+                sequence: block.sequence,
                 decompressed: true,
                 range,
             })

@@ -12,9 +12,12 @@ use ulog_decode::{write_json_parallel, write_text_parallel, Decoder, Input, Inpu
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every input decoded cleanly
-  1  some input was damaged or truncated: every intact record was still printed, and each
-     problem was reported on stderr as `ulog-decode: <path>: byte offset <N>: <what>`
-  2  usage error, or an input that cannot be read
+  1  some input was damaged, truncated or not a segment at all: every intact record was
+     still printed, and each problem was reported on stderr as
+     `ulog-decode: <path>: byte offset <N>: <what>`
+  2  usage error (an unknown option or format, an option given twice, `-` named twice), an
+     input that cannot be read (a missing path, a directory without .ulog files, a file
+     without read permission), or a failed write to standard output
 
 A closed standard output, as with `ulog-decode logs/ | head`, ends the program quietly with 0.";
 
@@ -77,6 +80,16 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let inputs: Vec<Input> = cli.paths.iter().cloned().map(Input::from_arg).collect();
+    let stdin_count = inputs
+        .iter()
+        .filter(|input| **input == Input::Stdin)
+        .count();
+    if stdin_count > 1 {
+        anyhow::bail!(
+            "standard input `-` is named {stdin_count} times, and it can be read only once: \
+             name it once"
+        );
+    }
     if inputs.is_empty() {
         return Err(InputError::Empty.into());
     }
@@ -146,10 +159,50 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     let rendered = error.to_string();
     let first_line = rendered.lines().next().unwrap_or_default();
     let problem = first_line.strip_prefix("error: ").unwrap_or(first_line);
-    let fix = match error.get(ContextKind::ValidValue) {
-        Some(ContextValue::Strings(values)) => format!("use one of {}", values.join(", ")),
+    match usage_fix(error) {
+        Some(fix) => report(&format!("{problem}: {fix}")),
+        None => report(problem),
+    }
+    ExitCode::from(2)
+}
+
+/// Returns an option as clap shows it without its value name: `--format` for
+/// `--format <FORMAT>`.
+fn option_name(arg: &str) -> &str {
+    arg.split(' ').next().unwrap_or(arg)
+}
+
+/// Tells what to do about a command-line error, or returns `None` when clap's message already
+/// does, as the value parser of `--jobs` does.
+fn usage_fix(error: &clap::Error) -> Option<String> {
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(value)) => Some(value.as_str()),
+        _ => None,
+    };
+    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue) {
+        return Some(format!("use one of {}", values.join(", ")));
+    }
+    let fix = match (
+        error.kind(),
+        context(ContextKind::InvalidArg),
+        context(ContextKind::PriorArg),
+        context(ContextKind::SuggestedArg),
+    ) {
+        (ErrorKind::ArgumentConflict, Some(arg), Some(prior), _) if arg == prior => {
+            format!("give {} once", option_name(arg))
+        }
+        (ErrorKind::ArgumentConflict, Some(arg), Some(prior), _) => {
+            format!(
+                "give {} or {}, not both",
+                option_name(prior),
+                option_name(arg)
+            )
+        }
+        (ErrorKind::UnknownArgument, _, _, Some(suggested)) => {
+            format!("did you mean {suggested}? Run `ulog-decode --help` for usage")
+        }
+        (ErrorKind::ValueValidation, ..) => return None,
         _ => "run `ulog-decode --help` for usage".to_owned(),
     };
-    report(&format!("{problem}: {fix}"));
-    ExitCode::from(2)
+    Some(fix)
 }

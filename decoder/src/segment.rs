@@ -4,6 +4,16 @@
 //! dictionary (sites, threads, the current clock) or add an event. Anything wrong is reported
 //! with its byte offset in the file and skipped: a damaged block costs that block, a bad
 //! entry costs that entry, and decoding goes on with the next one.
+//!
+//! A hostile file cannot make the decoder allocate more than a fixed bound per entry. A block
+//! payload is at most [`block::MAX_PAYLOAD_LEN`] stored and [`block::MAX_RAW_LEN`] once
+//! decompressed, and every length inside it (of an entry, a string, a run's arguments) is
+//! checked against the bytes left before it is used. Decoded entries borrow from the file or
+//! its decompressed blocks instead of copying, a site has at most
+//! [`ulog_schema::entry::MAX_ARGS`] arguments, a record costs one fixed-size slot, and
+//! rendering caps widths and precisions at [`crate::MAX_RENDERED_WIDTH`]. The damage listed
+//! per file stops at [`MAX_REPORTS_PER_FILE`], and the checksum work spent on damaged blocks at
+//! [`block::MAX_FAILED_CHECKSUM_RATIO`] times the file's size.
 
 // foldhash rather than the standard SipHash: the record loop looks up a site per record.
 use foldhash::HashMap;
@@ -69,10 +79,23 @@ struct State<'t, 'a> {
     damaged: bool,
     /// Problems found in this file beyond [`MAX_REPORTS_PER_FILE`], counted but not listed.
     unreported: u64,
+    /// Intact blocks by sequence number, with the offset and checksum of the first one.
+    blocks: HashMap<u32, (usize, u32)>,
+    /// Sequence number of the latest intact block.
+    previous_block: Option<u32>,
+    /// One more than the highest sequence number seen: the next block's number when none is
+    /// missing.
+    next_block: u64,
+    /// Whether damage was found between blocks since the latest intact block, which explains
+    /// a gap in the sequence numbers.
+    damage_since_block: bool,
 }
 
 /// Problems listed per file; a hostile file could otherwise produce one line per record.
 const MAX_REPORTS_PER_FILE: usize = 100;
+
+/// Offset of the checksum in a block header, plain or compressed.
+const CHECKSUM_OFFSET: usize = 12;
 
 /// Decodes one file's blocks into `tables`. Returns the decompressed entries of the file's
 /// compressed blocks. The caller appends them to the file's bytes, because the records of
@@ -93,12 +116,23 @@ pub(crate) fn decode(tables: &mut Tables, segment: &Segment<'_>) -> Vec<u8> {
         dropped: 0,
         damaged: false,
         unreported: 0,
+        blocks: HashMap::default(),
+        previous_block: None,
+        next_block: 0,
+        damage_since_block: false,
     };
 
     for block in blocks {
         match block {
-            Ok(block) => state.block(block),
-            Err(error) => state.report(error.offset(), block_problem(&error)),
+            Ok(block) => {
+                if state.check_sequence(&block) {
+                    state.block(block);
+                }
+            }
+            Err(error) => {
+                state.damage_since_block = true;
+                state.report(error.offset(), block_problem(&error));
+            }
         }
     }
 
@@ -121,6 +155,11 @@ fn block_problem(error: &BlockError) -> String {
         ),
         BlockError::Checksum { stored, found, .. } => format!(
             "damaged block: checksum {found:#010x} does not match the stored {stored:#010x}, skipped"
+        ),
+        BlockError::TooMuchDamage { hashed, .. } => format!(
+            "too much damage: blocks with failed checksums claimed {hashed} bytes of payload, \
+             more than {} times the file, so the rest of the file is skipped",
+            block::MAX_FAILED_CHECKSUM_RATIO
         ),
         BlockError::RawTooLarge { len, .. } => format!(
             "damaged block: uncompressed length {len} exceeds the maximum {}, skipped",
@@ -165,6 +204,58 @@ impl<'a> State<'_, 'a> {
             offset: offset as u64,
             message,
         });
+    }
+
+    /// Checks a block's sequence number against the blocks before it, and reports a repeated
+    /// block, a gap that no damage explains, or blocks out of order. Returns whether to decode
+    /// the block: an exact copy of an earlier block is skipped, since its records would
+    /// appear twice.
+    fn check_sequence(&mut self, block: &BlockEntries) -> bool {
+        let sequence = block.sequence;
+        let checksum_at = block.offset + CHECKSUM_OFFSET;
+        let checksum_bytes = &self.segment.bytes[checksum_at..checksum_at + 4];
+        let checksum = u32::from_le_bytes(checksum_bytes.try_into().expect("4 bytes"));
+        let damage_since_block = std::mem::take(&mut self.damage_since_block);
+
+        if let Some(&(first, first_checksum)) = self.blocks.get(&sequence) {
+            if first_checksum == checksum {
+                self.report(
+                    block.offset,
+                    format!("block {sequence} repeats the block at byte offset {first}, skipped"),
+                );
+                return false;
+            }
+            self.report(
+                block.offset,
+                format!(
+                    "block {sequence} has the sequence number of the block at byte offset \
+                     {first} and other contents; decoded anyway"
+                ),
+            );
+        } else if u64::from(sequence) > self.next_block && !damage_since_block {
+            let missing = if u64::from(sequence) == self.next_block + 1 {
+                format!("block {} is missing", self.next_block)
+            } else {
+                format!("blocks {} to {} are missing", self.next_block, sequence - 1)
+            };
+            self.report(block.offset, format!("{missing} before block {sequence}"));
+        } else if u64::from(sequence) < self.next_block {
+            if let Some(previous) = self.previous_block {
+                self.report(
+                    block.offset,
+                    format!(
+                        "block {sequence} comes after block {previous}: blocks are out of order"
+                    ),
+                );
+            }
+        }
+
+        self.blocks
+            .entry(sequence)
+            .or_insert((block.offset, checksum));
+        self.previous_block = Some(sequence);
+        self.next_block = self.next_block.max(u64::from(sequence) + 1);
+        true
     }
 
     fn block(&mut self, block: BlockEntries) {

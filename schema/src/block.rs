@@ -30,6 +30,13 @@ pub const MAX_PAYLOAD_LEN: usize = 16 << 20;
 /// for one block.
 pub const MAX_RAW_LEN: usize = 1 << 20;
 
+/// Payload bytes a reader may hash for blocks whose checksum fails, as a multiple of its
+/// input's length, before it gives up on the rest of the input. Damage from a crash or a bad
+/// disk costs about one hashed byte per damaged byte. A crafted file with a forged block
+/// header every 16 bytes, each claiming the rest of the file, would otherwise cost time
+/// quadratic in the file's size.
+pub const MAX_FAILED_CHECKSUM_RATIO: usize = 4;
+
 /// Size of [`BlockHeader`] in bytes.
 pub const HEADER_LEN: usize = size_of::<BlockHeader>();
 
@@ -327,6 +334,20 @@ pub enum BlockError {
         /// Checksum of the bytes read.
         found: u32,
     },
+    /// Blocks with failed checksums claimed so much payload that checking more of them would
+    /// cost more than [`MAX_FAILED_CHECKSUM_RATIO`] times the input's length. The reader
+    /// skips the rest of the input.
+    #[error(
+        "too much damage from byte offset {offset}: blocks with failed checksums claimed \
+         {hashed} bytes of payload, more than {MAX_FAILED_CHECKSUM_RATIO} times the input; \
+         rest of the input skipped"
+    )]
+    TooMuchDamage {
+        /// Offset of the first block left unchecked.
+        offset: usize,
+        /// Payload bytes of failed blocks hashed so far.
+        hashed: usize,
+    },
     /// A compressed block whose checksum matches and whose uncompressed length is impossible.
     #[error(
         "damaged block at byte offset {offset}: uncompressed length {len} exceeds the maximum {MAX_RAW_LEN}"
@@ -362,6 +383,7 @@ impl BlockError {
             | BlockError::Garbage { offset, .. }
             | BlockError::TooLarge { offset, .. }
             | BlockError::Checksum { offset, .. }
+            | BlockError::TooMuchDamage { offset, .. }
             | BlockError::RawTooLarge { offset, .. }
             | BlockError::Decompress { offset, .. } => offset,
         }
@@ -426,6 +448,8 @@ pub struct BlockReader<'a> {
     input: &'a [u8],
     position: usize,
     base_offset: usize,
+    /// Payload bytes hashed for blocks whose checksum failed.
+    failed_checksum_bytes: usize,
 }
 
 impl<'a> BlockReader<'a> {
@@ -435,6 +459,7 @@ impl<'a> BlockReader<'a> {
             input,
             position: 0,
             base_offset,
+            failed_checksum_bytes: 0,
         }
     }
 
@@ -502,9 +527,18 @@ impl<'a> Iterator for BlockReader<'a> {
             }));
         }
 
+        let budget = MAX_FAILED_CHECKSUM_RATIO.saturating_mul(self.input.len());
+        if self.failed_checksum_bytes > budget {
+            self.position = self.input.len();
+            return Some(Err(BlockError::TooMuchDamage {
+                offset,
+                hashed: self.failed_checksum_bytes,
+            }));
+        }
         let payload = &rest[header.len..header.len + len];
         let found = header.checksum_of(payload);
         if found != header.checksum {
+            self.failed_checksum_bytes += len;
             self.position = self.resync(self.position + 1);
             return Some(Err(BlockError::Checksum {
                 offset,
@@ -625,6 +659,29 @@ mod tests {
         assert!(matches!(blocks[0], Err(BlockError::Checksum { .. })));
         assert_eq!(blocks[1].clone().unwrap().stored, b"second block");
         assert_eq!(blocks.len(), 2);
+    }
+
+    #[test]
+    fn forged_headers_cost_linear_work() {
+        let len = 1 << 20;
+        let mut bytes = vec![0; len];
+        for offset in (0..len - HEADER_LEN).step_by(HEADER_LEN) {
+            let claimed = (len - offset - HEADER_LEN) as u32;
+            let forged = BlockHeader {
+                magic: BLOCK_MAGIC,
+                sequence: U32::new(0),
+                payload_len: U32::new(claimed),
+                checksum: U32::new(0),
+            };
+            bytes[offset..offset + HEADER_LEN].copy_from_slice(forged.as_bytes());
+        }
+        let blocks: Vec<_> = BlockReader::new(&bytes, 0).collect();
+        assert!(blocks.len() < 20, "{} blocks checked", blocks.len());
+        let last = blocks.last().unwrap().clone().unwrap_err();
+        assert!(
+            matches!(last, BlockError::TooMuchDamage { hashed, .. } if hashed > 4 * len),
+            "{last}"
+        );
     }
 
     #[test]

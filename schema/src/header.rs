@@ -107,7 +107,10 @@ pub enum HeaderError {
         needed: usize,
     },
     /// The magic bytes are wrong.
-    #[error("not a ulog segment: the file does not start with the segment magic `ULOGSEG`")]
+    #[error(
+        "not a ulog segment: the file does not start with the segment magic `ULOGSEG`; pass a \
+         .ulog file that the ulog runtime wrote"
+    )]
     BadMagic,
     /// The major version is newer than this reader.
     #[error(
