@@ -1,10 +1,10 @@
 //! The backend thread: drains every thread's ring into the segment writer.
 //!
 //! Each pass picks up newly registered rings, then drains everything each ring holds,
-//! turning its records into file entries and skipping padding. A thread's drop count reaches
-//! the file as a drop marker in front of the first records published after the drops, or
-//! after the thread's last records when none followed. A ring whose thread has exited is drained one last time
-//! and released. When a pass finds nothing, the backend writes what it has and sleeps for the
+//! turning its records into file entries and skipping padding. A producer that drops records
+//! puts a drop marker into its ring in front of its next record, so the file shows the gap
+//! where it happened. Drops that no record followed reach the file when the thread exits or
+//! the logger stops. A ring whose thread has exited is drained one last time and released. When a pass finds nothing, the backend writes what it has and sleeps for the
 //! poll interval, unless a flush or stop request rings its doorbell earlier. With busy polling
 //! it spins instead, and writes what it has once per poll interval. Requests from the crash
 //! paths arrive through `crash::LINK`, which needs no lock.
@@ -207,6 +207,7 @@ impl Backend {
             moved += self.drain(index);
             // A drain that stopped at a failed write may have left records behind.
             if abandoned && !self.writer.write_pending() {
+                self.report_unreported_drops(index);
                 let ring = self.rings.swap_remove(index);
                 ring.handle.thread.counters.mark_exited();
                 STATS.active_threads.fetch_sub(1, Ordering::Relaxed);
@@ -222,6 +223,20 @@ impl Backend {
             }
         }
         moved
+    }
+
+    /// Writes a drop marker for the drops a ring's producer counted but never put into the
+    /// ring, because no record followed them. Only exact once the producer logs no more.
+    fn report_unreported_drops(&mut self, index: usize) {
+        let ring = &mut self.rings[index];
+        let shared = Arc::clone(&ring.handle.ring);
+        ring.count_drops(shared.dropped());
+        let mut sink = RingSink {
+            writer: &mut self.writer,
+            ring,
+            records: 0,
+        };
+        sink.report_drops(shared.unreported_drops());
     }
 
     /// Takes the rings registered since the last call. Unless `wait`, it skips the round
@@ -259,8 +274,9 @@ impl Backend {
         };
         // SAFETY: the backend thread is every ring's only consumer.
         let moved = unsafe { shared.drain(&mut sink) };
-        // Drops after the last record drained have no record to precede.
-        sink.drops(shared.dropped());
+        // The stats show drops at once; the file shows them where the producer's drop
+        // marker sits in the ring.
+        sink.ring.count_drops(shared.dropped());
         let records = sink.records;
         sink.ring.handle.thread.counters.add_logged(records, 0);
         moved
@@ -281,6 +297,10 @@ impl Backend {
         // TODO: a call that passed the level check before the stop can publish after this
         // last pass; its record is neither written nor counted.
         while self.pass() > 0 {}
+        // Threads that dropped records and logged nothing since will log nothing more.
+        for index in 0..self.rings.len() {
+            self.report_unreported_drops(index);
+        }
         let control = Arc::clone(&self.control);
         self.writer.close().ok();
         mark_finished(&control);
@@ -295,22 +315,26 @@ struct RingSink<'a> {
     records: u64,
 }
 
-impl DrainSink for RingSink<'_> {
-    fn drops(&mut self, total: u64) {
-        self.ring.count_drops(total);
-        // While a write is pending the writer takes no entries; the marker waits.
-        if total <= self.ring.drops_reported || self.writer.write_pending() {
+impl RingSink<'_> {
+    /// Writes a drop marker for `count` records and counts them as reported.
+    fn report_drops(&mut self, count: u64) {
+        if count == 0 {
             return;
         }
-        let new_drops = total - self.ring.drops_reported;
-        self.ring.drops_reported = total;
-        self.writer.drops(&self.ring.handle.thread, new_drops).ok();
+        self.ring.drops_reported += count;
+        self.writer.drops(&self.ring.handle.thread, count).ok();
     }
+}
 
+impl DrainSink for RingSink<'_> {
     fn record(&mut self, bytes: &[u8]) -> usize {
         if self.writer.write_pending() {
             // Leaves the record in the ring and ends the drain.
             return 0;
+        }
+        if let Some(count) = drop_marker_count(bytes) {
+            self.report_drops(count);
+            return ring::DROP_MARKER_LEN;
         }
         match write_record(self.writer, &self.ring.handle.thread, bytes) {
             Some(used) => {
@@ -321,6 +345,18 @@ impl DrainSink for RingSink<'_> {
             None => bytes.len(),
         }
     }
+}
+
+/// Returns the count of the drop marker at the start of `bytes`, or `None` for a record.
+fn drop_marker_count(bytes: &[u8]) -> Option<u64> {
+    let word = |range: std::ops::Range<usize>| {
+        let bytes: [u8; 8] = bytes.get(range)?.try_into().ok()?;
+        Some(u64::from_le_bytes(bytes))
+    };
+    if word(0..8)? != ring::DROP_MARKER {
+        return None;
+    }
+    word(8..16)
 }
 
 /// Records that the backend thread has exited and wakes every `flush()` caller and every

@@ -386,7 +386,8 @@ unsafe fn write_at<F: FnOnce(&mut RecordWriter<'_>)>(
     if writer.written() != unpadded {
         // An `Arg` implementation wrote a different length than it promised. Publishing
         // would expose bytes the backend would misread, so the record is dropped instead.
-        ring.count_drop();
+        // SAFETY: this thread is the ring's producer (caller's promise).
+        unsafe { ring.count_drop() };
         return;
     }
     // SAFETY: every byte of the reservation the backend reads has been written; `len` is

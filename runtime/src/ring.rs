@@ -30,6 +30,14 @@ pub(crate) const RECORD_ALIGN: usize = 8;
 /// The word a padding entry starts with: no record starts with a zero site address.
 pub(crate) const PAD_MARKER: u64 = 0;
 
+/// The word a drop marker starts with. No record starts with it, because site addresses are
+/// multiples of 8, and it is not [`PAD_MARKER`]. The marker's second word is the number of records the producer dropped
+/// right before it, so the consumer learns where in the thread's sequence the gap is.
+pub(crate) const DROP_MARKER: u64 = u64::MAX;
+
+/// Bytes of a drop marker in the ring: the marker word and the count.
+pub(crate) const DROP_MARKER_LEN: usize = 16;
+
 /// Generation of the detached rings; logger generations have 24 bits, so it never matches.
 pub(crate) const NO_GENERATION: u32 = u32::MAX;
 
@@ -67,9 +75,6 @@ pub(crate) const fn record_len(unpadded: usize) -> usize {
 
 /// Receives what [`Ring::drain`] takes out of a ring.
 pub(crate) trait DrainSink {
-    /// Receives the ring's drop count so far; called before each stretch of records.
-    fn drops(&mut self, total: u64);
-
     /// Receives the bytes from a record's start to the end of the readable region. Returns
     /// the record's padded length, a non-zero multiple of [`RECORD_ALIGN`] within the
     /// slice. A return of 0 ends the drain and leaves the record in the ring. A return of
@@ -96,6 +101,9 @@ struct ProducerSide {
     /// has wrapped behind it. Always at least `write`. Only the producer touches it, and it
     /// re-reads the consumer's position only when a record does not fit below it.
     limit: UnsafeCell<*mut u8>,
+    /// Drops not yet written into the ring as a [`DROP_MARKER`]. Only the producer writes
+    /// it, so it needs no read-modify-write; the consumer reads it once the producer is done.
+    unreported: AtomicU64,
     /// Records dropped because the ring was full. Only the producer writes it, so it needs
     /// no read-modify-write; the consumer loads it with `Acquire`.
     dropped: AtomicU64,
@@ -158,6 +166,7 @@ impl Ring {
                 // Empty ring: the producer may write up to the end.
                 // SAFETY: `capacity` is the allocation's size.
                 limit: UnsafeCell::new(unsafe { base.add(capacity) }),
+                unreported: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 base,
                 capacity,
@@ -180,6 +189,7 @@ impl Ring {
                 generation: NO_GENERATION,
                 write: AtomicPtr::new(ptr::null_mut()),
                 limit: UnsafeCell::new(ptr::null_mut()),
+                unreported: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 base: ptr::null_mut(),
                 capacity: 0,
@@ -273,6 +283,30 @@ impl Ring {
         if side.base.is_null() {
             return Err(NoRoom::NoBuffer);
         }
+        let unreported = side.unreported.load(Ordering::Relaxed);
+        if unreported > 0 {
+            // SAFETY: forwarded from the caller; the marker's length is a multiple of 8.
+            let start = unsafe { self.reserve_room(DROP_MARKER_LEN) }?;
+            // SAFETY: `reserve_room` granted `DROP_MARKER_LEN` bytes at `start`, 8-aligned
+            // because positions are multiples of 8 and the buffer is 64-aligned.
+            unsafe {
+                start.cast::<u64>().write(DROP_MARKER.to_le());
+                start.add(8).cast::<u64>().write(unreported.to_le());
+                self.publish(start.add(DROP_MARKER_LEN));
+            }
+            side.unreported.store(0, Ordering::Release);
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.reserve_room(len) }
+    }
+
+    /// Does the work of [`Ring::reserve_slow`] for one reservation.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ring::reserve`].
+    unsafe fn reserve_room(&self, len: usize) -> Result<*mut u8, NoRoom> {
+        let side = &self.producer;
         debug_assert_eq!(len % RECORD_ALIGN, 0);
         let capacity = side.capacity;
         let write_ptr = side.write.load(Ordering::Relaxed);
@@ -360,15 +394,34 @@ impl Ring {
         self.producer.write.store(end, Ordering::Release);
     }
 
-    /// Counts a record the producer could not write.
+    /// Counts a record the producer could not write. The count goes into the ring as a
+    /// [`DROP_MARKER`] in front of the next record that fits, and the fast path fails until
+    /// then, so every call takes [`Ring::reserve_slow`], which writes the marker.
     ///
-    /// Only the producer thread may call it; two concurrent callers could lose a count, but
-    /// cannot break memory safety.
+    /// # Safety
+    ///
+    /// Only the ring's producer thread may call it. A reservation not yet published is
+    /// abandoned.
     #[cold]
     #[inline(never)]
-    pub(crate) fn count_drop(&self) {
-        let dropped = &self.producer.dropped;
+    pub(crate) unsafe fn count_drop(&self) {
+        let side = &self.producer;
+        let dropped = &side.dropped;
         dropped.store(dropped.load(Ordering::Relaxed) + 1, Ordering::Release);
+        if side.base.is_null() {
+            return;
+        }
+        let unreported = &side.unreported;
+        unreported.store(unreported.load(Ordering::Relaxed) + 1, Ordering::Release);
+        // SAFETY: only the producer thread touches `limit`, as the caller promises. A limit
+        // equal to the write position keeps `limit >= write` and fails every fast reservation.
+        unsafe { *side.limit.get() = side.write.load(Ordering::Relaxed) };
+    }
+
+    /// Drops counted by the producer but not yet written into the ring as a marker. Final
+    /// only once the producer has closed the ring or stopped logging.
+    pub(crate) fn unreported_drops(&self) -> u64 {
+        self.producer.unreported.load(Ordering::Acquire)
     }
 
     /// Records dropped so far.
@@ -419,9 +472,6 @@ impl Ring {
                 read = 0;
                 continue;
             }
-            // Loaded after the write position: the producer counts a drop before it
-            // publishes the next record, so this covers every gap before `write`.
-            sink.drops(self.dropped());
             let end = if read < write { write } else { capacity };
             // SAFETY: `read..end` is published and belongs to the consumer (module
             // invariants), and every byte of the buffer is initialized. The producer does not
@@ -508,7 +558,8 @@ mod tests {
         // SAFETY: the tests call it from one producer thread at a time, and publish each
         // reservation before the next.
         let Some(start) = (unsafe { ring.reserve(len) }) else {
-            ring.count_drop();
+            // SAFETY: as above.
+            unsafe { ring.count_drop() };
             return false;
         };
         let mut bytes = vec![tag as u8; len];
@@ -526,17 +577,18 @@ mod tests {
     #[derive(Default)]
     struct Collect {
         records: Vec<(u64, usize)>,
-        /// `(records collected so far, drop count)` for each report.
+        /// `(records collected so far, drop count)` for each drop marker.
         drops: Vec<(usize, u64)>,
     }
 
     impl DrainSink for Collect {
-        fn drops(&mut self, total: u64) {
-            self.drops.push((self.records.len(), total));
-        }
-
         fn record(&mut self, bytes: &[u8]) -> usize {
             let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
+            if tag == DROP_MARKER {
+                let count = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
+                self.drops.push((self.records.len(), count));
+                return DROP_MARKER_LEN;
+            }
             let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
             assert!(bytes[16..len].iter().all(|&byte| byte == tag as u8));
             self.records.push((tag, len));
@@ -584,8 +636,6 @@ mod tests {
         }
 
         impl DrainSink for StopAt {
-            fn drops(&mut self, _total: u64) {}
-
             fn record(&mut self, bytes: &[u8]) -> usize {
                 let tag = u64::from_le_bytes(bytes[..8].try_into().unwrap());
                 if tag == self.stop_at {
@@ -701,25 +751,28 @@ mod tests {
     }
 
     #[test]
-    fn drops_are_reported_before_later_records() {
+    fn drop_marker_sits_where_records_dropped() {
         let ring = Ring::new(128, 1, 0);
         assert!(push(&ring, 1, 64));
-        assert!(push(&ring, 2, 64));
+        assert!(push(&ring, 2, 32));
         assert!(!push(&ring, 3, 64));
         let mut sink = Collect::default();
         // SAFETY: one consumer thread at a time.
         unsafe { ring.drain(&mut sink) };
-        assert_eq!(sink.records, [(1, 64), (2, 64)]);
-        // The count may come before the records that preceded the drop, never after the
-        // records that follow it.
-        assert_eq!(sink.drops, [(0, 1)]);
+        assert_eq!(sink.records, [(1, 64), (2, 32)]);
+        // The drop reaches the ring with the next record that fits, not before.
+        assert_eq!(sink.drops, []);
+        assert_eq!(ring.unreported_drops(), 1);
 
         assert!(push(&ring, 4, 64));
+        assert!(push(&ring, 5, 16));
         let mut sink = Collect::default();
         // SAFETY: as above.
         unsafe { ring.drain(&mut sink) };
-        assert_eq!(sink.records, [(4, 64)]);
+        assert_eq!(sink.records, [(4, 64), (5, 16)]);
         assert_eq!(sink.drops, [(0, 1)]);
+        assert_eq!(ring.unreported_drops(), 0);
+        assert_eq!(ring.dropped(), 1);
     }
 
     /// Sequence numbers and variable lengths from one thread to another, checked in order.
