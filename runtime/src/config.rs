@@ -244,7 +244,8 @@ impl Config {
 
     /// Sets the permission bits of new segment files, such as `0o600`. The backend sets them
     /// with `fchmod` after creating the file, so the process's umask does not change them.
-    /// Default `0o640`; only the bits in `0o777` are accepted.
+    /// Default `0o640`; only the bits in `0o777` are accepted, and they must include `0o600`,
+    /// read and write for the owner.
     pub fn file_mode(mut self, mode: u32) -> Self {
         self.file_mode = mode;
         self
@@ -395,6 +396,14 @@ impl Config {
                 "choose permission bits within 0o777, such as 0o640".into(),
             ));
         }
+        // Without them the owner could not decode the files the logger writes.
+        if self.file_mode & 0o600 != 0o600 {
+            return Err(invalid(
+                "file_mode",
+                format!("{:#o}", self.file_mode),
+                "include 0o600, read and write for the owner, such as 0o640".into(),
+            ));
+        }
         if let Fsync::Interval(interval) = self.fsync {
             if interval.is_zero() || interval > MAX_FSYNC_INTERVAL {
                 return Err(invalid(
@@ -506,7 +515,9 @@ mod tests {
             .fsync(Fsync::Interval(Duration::from_millis(100)));
         config.validate().unwrap();
         Config::new().fsync(Fsync::EveryBlock).validate().unwrap();
-        Config::new().file_mode(0).validate().unwrap();
+        let message = rejection(Config::new().file_mode(0));
+        assert!(message.contains("invalid file_mode 0o0"), "{message}");
+        assert!(message.contains("include 0o600"), "{message}");
     }
 
     #[test]

@@ -112,7 +112,11 @@ pub enum InitError {
         fix: String,
     },
     /// The log directory or the first file could not be created.
-    #[error("cannot open log directory {}: {source}", dir.display())]
+    #[error(
+        "cannot open log directory {}: {source}; pass Config::dir a directory this process can \
+         create and write, or one that exists and is writable",
+        dir.display()
+    )]
     Io {
         /// The directory.
         dir: PathBuf,
