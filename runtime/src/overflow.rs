@@ -1,4 +1,5 @@
-//! What a log call does when its thread's ring is full: drop the record, or wait for room.
+//! Overflow policies: the choice a log call makes when its thread's ring is full, between
+//! dropping the record and waiting for room.
 //!
 //! The policy is read only here, on the cold path that a call takes after the ring's slow
 //! reservation has failed, so it costs the fast path nothing. The process-wide default comes
@@ -14,8 +15,9 @@ use crate::stats::STATS;
 /// Policy for a record that does not fit in its thread's ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
-    /// Drop the record and count it. The count reaches the file as a drop marker and
-    /// `ulog::stats()`. The call never waits.
+    /// Drop the record and count it. `ulog::stats()` shows the count at once. The file shows
+    /// it as a drop marker in front of the thread's next record, or when the thread exits or
+    /// the logger stops. The call never waits.
     #[default]
     Drop,
     /// Wait until the backend has drained enough of the ring: spin briefly, then yield the
@@ -157,6 +159,16 @@ mod tests {
     /// A generation no real logger in these tests has.
     const GENERATION: u32 = 0x00ab_cdef;
 
+    /// Takes the lock that keeps tests of the process-wide link apart, and marks a backend of
+    /// [`GENERATION`] as running. Each test marks it finished itself.
+    fn start_link() -> std::sync::MutexGuard<'static, ()> {
+        let serial = TEST_SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        LINK.starting(GENERATION);
+        serial
+    }
+
     /// Fills `ring` with 64-byte records whose first word is their length.
     fn fill(ring: &Ring) {
         // SAFETY: the calling thread is the ring's only producer, and publishes each
@@ -198,10 +210,7 @@ mod tests {
 
     #[test]
     fn drop_counts_and_returns() {
-        let _serial = TEST_SERIAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        LINK.starting(GENERATION);
+        let _serial = start_link();
         let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         fill(&ring);
         set_thread_overflow(Overflow::Drop);
@@ -213,10 +222,7 @@ mod tests {
 
     #[test]
     fn block_drops_a_record_longer_than_the_ring() {
-        let _serial = TEST_SERIAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        LINK.starting(GENERATION);
+        let _serial = start_link();
         let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         set_thread_overflow(Overflow::Block);
         // SAFETY: as above.
@@ -228,10 +234,7 @@ mod tests {
 
     #[test]
     fn block_waits_until_the_consumer_frees_room() {
-        let _serial = TEST_SERIAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        LINK.starting(GENERATION);
+        let _serial = start_link();
         let ring = Arc::new(Ring::new(4096, GENERATION, LEVEL_OFF));
         fill(&ring);
         let consumer = {
@@ -254,10 +257,7 @@ mod tests {
 
     #[test]
     fn block_gives_up_when_the_backend_finishes() {
-        let _serial = TEST_SERIAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        LINK.starting(GENERATION);
+        let _serial = start_link();
         let ring = Ring::new(4096, GENERATION, LEVEL_OFF);
         fill(&ring);
         let unregistered = STATS.unregistered_drops.load(Ordering::Relaxed);

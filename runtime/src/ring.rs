@@ -209,7 +209,7 @@ impl Ring {
         self.producer.generation
     }
 
-    /// Whether a call at `level` passes the ring's copy of the minimum level.
+    /// Checks whether a call at `level` passes the ring's copy of the minimum level.
     #[inline(always)]
     pub(crate) fn admits(&self, level: u8) -> bool {
         level >= self.producer.gate.load(Ordering::Relaxed)

@@ -370,7 +370,7 @@ pub enum BlockError {
         offset: usize,
         /// The uncompressed length in the header.
         stated: usize,
-        /// What the payload decompresses to instead, or why it does not decompress.
+        /// The length the payload decompresses to instead, or the reason it does not decompress.
         detail: String,
     },
 }

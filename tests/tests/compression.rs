@@ -10,7 +10,7 @@ use ulog_tests::{blocks_of, dropped, BlockInfo, TestLogger};
 
 const VENUES: [&str; 4] = ["XNAS", "XNYS", "BATS", "IEXG"];
 
-/// The message of record `index` of thread `thread`.
+/// Returns the message of record `index` of thread `thread`.
 fn expected_message(thread: u64, index: u64) -> String {
     let px = 100.0 + (index % 400) as f64 * 0.25;
     format!(
@@ -188,7 +188,8 @@ fn forged_compressed_block_is_reported() {
     let (bytes, blocks) = batched_segment();
     let total = total_records(&blocks);
     let block = blocks[1];
-    assert!(block.compressed && block.records > 0, "{blocks:?}");
+    assert!(block.compressed, "{blocks:?}");
+    assert!(block.records > 0, "{blocks:?}");
     let raw_len = read_u32(&bytes, block.offset + 16);
 
     let cases: [(&str, u32, PayloadChange); 3] = [

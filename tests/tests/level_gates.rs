@@ -1,6 +1,6 @@
 //! The level check of a call reads a copy of the minimum level kept in its thread's ring.
 //! These tests change the level and restart the logger under threads that already have a
-//! ring, and check that every call lands where the level and the running logger say.
+//! ring, and check that every call lands where the level and the running logger direct it.
 
 use std::sync::mpsc;
 use std::thread;

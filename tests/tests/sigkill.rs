@@ -1,7 +1,7 @@
 //! A child process logs numbered records from three threads and is killed with SIGKILL at a
-//! random moment, many times over. Each time, every block written before the kill decodes,
-//! each thread's records are a prefix of its sequence with gaps only where drop markers
-//! account for them, and the decoder reports the torn tail of the newest file at its offset.
+//! random moment, many times over. Each time, every block written before the kill decodes.
+//! Each thread's records are a prefix of its sequence, with gaps only where drop markers
+//! account for them. The decoder reports the torn tail of the newest file at its offset.
 //!
 //! The kill times come from a seeded generator; the seed is printed, and setting
 //! `ULOG_KILL_SEED` to it replays the same kill times and policies.
